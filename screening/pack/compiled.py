@@ -1,0 +1,162 @@
+"""A loaded rule pack: merged files, parsed and type-checked expressions, resolved by date.
+
+:class:`RulePack` is what the loader returns and what engines, tests and reports read.
+It knows nothing of any engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from screening.errors import InputError, Problem
+from screening.lang import nodes as n
+from screening.lang.types import Type
+from screening.pack.model import FieldSpec, FlowSpec, ParameterSpec, RuleSpec, TestCase
+
+#: Names every expression may read without declaring them. ``stage*`` and ``deadline`` come
+#: from the approval-flow record (``screen run --db``) and are missing without one.
+BUILTIN_NAMES: dict[str, str] = {"as_of": "date", "stage": "string", "stage_since": "date", "deadline": "date"}
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where something was written."""
+
+    file: str
+    line: int | None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class PackField:
+    name: str
+    spec: FieldSpec
+    place: Place
+    derive: n.Node | None = None
+
+    @property
+    def is_derived(self) -> bool:
+        return self.spec.derive is not None
+
+
+@dataclass
+class PackParameter:
+    name: str
+    spec: ParameterSpec
+    place: Place
+    type: Type
+
+    def in_force(self, as_of: dt.date) -> tuple[object, dt.date | None, str | None]:
+        """(value, since, source) in force on ``as_of``; raises InputError if none is."""
+        if self.spec.values is None:
+            return freeze(self.spec.value), None, self.spec.source
+        current = None
+        for item in sorted(self.spec.values, key=lambda v: v.since):
+            if item.since <= as_of:
+                current = item
+        if current is None:
+            first = min(v.since for v in self.spec.values)
+            raise InputError([Problem(
+                f"parameter '{self.name}' has no value in force on {as_of.isoformat()} (its first value is since {first.isoformat()})",
+                file=self.place.file, line=self.place.line)])
+        return freeze(current.value), current.since, current.source or self.spec.source
+
+
+def freeze(value: object) -> object:
+    """Lists become tuples, so parameter values are hashable and never mutated by accident."""
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, dict):
+        return {k: freeze(v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class PackRule:
+    spec: RuleSpec
+    place: Place
+    require: n.Node
+    applies_if: n.Node | None
+    origin: str  # name of the pack that defined it
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def names(self) -> list[str]:
+        """Fields and parameters this rule reads, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for expr in (self.applies_if, self.require):
+            if expr is not None:
+                for name in expr.names():
+                    seen.setdefault(name, None)
+        return list(seen)
+
+
+@dataclass
+class PackTest:
+    case: TestCase
+    place: Place
+
+
+@dataclass
+class RulePack:
+    """A validated pack, with everything inherited through ``extends`` merged in."""
+
+    name: str
+    version: str
+    title: str
+    path: str
+    fields: dict[str, PackField]
+    parameters: dict[str, PackParameter]
+    rules: list[PackRule]
+    tests: list[PackTest]
+    flow: FlowSpec | None
+    flow_place: Place | None
+    derive_order: list[str]
+    hash: str
+    lineage: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def rule(self, rule_id: str) -> PackRule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    @property
+    def input_fields(self) -> dict[str, FieldSpec]:
+        return {k: f.spec for k, f in self.fields.items() if not f.is_derived}
+
+    def resolve(self, as_of: dt.date) -> "ResolvedPack":
+        """Fix the parameter values in force on ``as_of`` (all problems at once)."""
+        values: dict[str, object] = {}
+        since: dict[str, dt.date | None] = {}
+        sources: dict[str, str | None] = {}
+        problems: list[Problem] = []
+        for name, param in self.parameters.items():
+            try:
+                values[name], since[name], sources[name] = param.in_force(as_of)
+            except InputError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise InputError(problems)
+        return ResolvedPack(self, as_of, values, since, sources)
+
+
+@dataclass
+class ResolvedPack:
+    """A pack with its parameters fixed for one screening date."""
+
+    pack: RulePack
+    as_of: dt.date
+    params: dict[str, object]
+    since: dict[str, dt.date | None]
+    sources: dict[str, str | None]
+
+    def constants(self) -> dict[str, object]:
+        """Names with one value for every candidate: the parameters and ``as_of``."""
+        return {**self.params, "as_of": self.as_of}

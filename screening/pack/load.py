@@ -1,0 +1,308 @@
+"""Load a rule pack folder: read every YAML file, validate, merge ``extends``, compile.
+
+All problems of a pack (and of the packs it extends) are collected and raised together as
+one :class:`~screening.errors.InputError`, each naming file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from screening.errors import InputError, Problem
+from screening.lang import nodes as n
+from screening.lang.parse import ExpressionError, parse_expression
+from screening.lang.types import BOOL, FIELD_TYPES, Type, TypeErrors, check_expression, type_of_value
+from screening.pack.compiled import (BUILTIN_NAMES, PackField, PackParameter, PackRule, PackTest, Place,
+                                     RulePack)
+from screening.pack.model import PackFile
+from screening.pack.validation import problems_from_validation
+from screening.pack.yamlio import YamlDoc, read_yaml
+
+
+def load_pack(path: str | Path) -> RulePack:
+    """Load and validate the pack in folder ``path``.
+
+    Raises:
+        InputError: every problem found, each with file and line.
+    """
+    return _Loader().load(Path(path), ())
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def err(self, message: str, place: Place | None = None, column: str | None = None) -> None:
+        self.problems.append(Problem(message, file=place.file if place else None,
+                                     line=place.line if place else None, column=column))
+
+    def load(self, folder: Path, stack: tuple[Path, ...]) -> RulePack:
+        pack = self._load(folder, stack)
+        if self.problems or pack is None:
+            raise InputError(self.problems or [Problem("pack could not be loaded", file=str(folder))])
+        return pack
+
+    def _load(self, folder: Path, stack: tuple[Path, ...]) -> RulePack | None:  # noqa: C901
+        real = folder.resolve()
+        if real in stack:
+            chain = " -> ".join(str(p) for p in (*stack, real))
+            self.err(f"'extends' makes a cycle: {chain}", Place(str(folder), None))
+            return None
+        if not folder.is_dir():
+            self.err("not a folder: a rule pack is a folder of *.yaml files", Place(str(folder), None))
+            return None
+        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            self.err("no *.yaml or *.yml files in this folder", Place(str(folder), None))
+            return None
+        parsed: list[tuple[YamlDoc, PackFile]] = []
+        for path in files:
+            doc, problems = read_yaml(path)
+            if doc is None:
+                self.problems.extend(problems)
+                continue
+            if not isinstance(doc.data, dict):
+                self.err("a rule file holds a mapping of sections (fields, parameters, rules, tests, flow)",
+                         Place(doc.file, 1))
+                continue
+            try:
+                parsed.append((doc, PackFile.model_validate(doc.data)))
+            except ValidationError as exc:
+                self.problems.extend(problems_from_validation(exc, doc, PackFile))
+        if len(parsed) != len(files):
+            return None
+
+        headers = [(d, f) for d, f in parsed if f.has_header]
+        for doc, pf in parsed:
+            if not pf.has_header:
+                for key in ("version", "title", "extends", "drop"):
+                    if key in doc.data:  # type: ignore[operator]
+                        self.err(f"'{key}' belongs in the pack header (the file with 'pack:')",
+                                 Place(doc.file, doc.line_of((key,))), key)
+        if not headers:
+            self.err("no pack header: one file (conventionally pack.yaml) must say 'pack: <name>'",
+                     Place(str(folder), None))
+            return None
+        if len(headers) > 1:
+            places = ", ".join(f"{d.file}:{d.line_of(('pack',))}" for d, _ in headers)
+            self.err(f"more than one pack header: {places}", Place(headers[1][0].file, headers[1][0].line_of(("pack",))))
+            return None
+        hdoc, header = headers[0]
+        if header.version is None:
+            self.err("the header needs 'version' (free text, recorded in every result)", Place(hdoc.file, 1))
+
+        # The packs this one extends, merged in order.
+        fields: dict[str, PackField] = {}
+        params: dict[str, PackParameter] = {}
+        rules: list[PackRule] = []
+        flow, flow_place = None, None
+        lineage: list[str] = []
+        hash_parts: list[bytes] = []
+        all_files: list[str] = []
+        for i, rel in enumerate(header.extends):
+            base = self._load(folder / rel, (*stack, real))
+            if base is None:
+                continue
+            if base.name == header.pack:
+                self.err(f"extends a pack with its own name '{base.name}'", Place(hdoc.file, hdoc.line_of(("extends", i))))
+            lineage.extend(x for x in base.lineage if x not in lineage)
+            fields.update(base.fields)
+            params.update(base.parameters)
+            for r in base.rules:
+                rules = [x for x in rules if x.id != r.id] + [r]
+            if base.flow is not None:
+                flow, flow_place = base.flow, base.flow_place
+            hash_parts.append(base.hash.encode())
+            all_files.extend(base.files)
+        inherited_rule_ids = {r.id for r in rules}
+        for i, rid in enumerate(header.drop):
+            if rid not in inherited_rule_ids:
+                self.err(f"'drop' names '{rid}', which no extended pack defines", Place(hdoc.file, hdoc.line_of(("drop", i))))
+        rules = [r for r in rules if r.id not in header.drop]
+
+        # This pack's own definitions; a name defined twice in the pack is an error.
+        own_fields: dict[str, Place] = {}
+        own_params: dict[str, Place] = {}
+        own_rules: dict[str, Place] = {}
+        own_tests: list[PackTest] = []
+        test_names: dict[str, Place] = {}
+        for doc, pf in parsed:
+            for name, spec in pf.fields.items():
+                place = Place(doc.file, doc.line_of(("fields", name)))
+                if self._dup("field", name, place, own_fields):
+                    continue
+                fields[name] = PackField(name, spec, place)
+            for name, pspec in pf.parameters.items():
+                place = Place(doc.file, doc.line_of(("parameters", name)))
+                if self._dup("parameter", name, place, own_params):
+                    continue
+                params[name] = PackParameter(name, pspec, place, self._param_type(name, pspec, place))
+            for i, rspec in enumerate(pf.rules):
+                place = Place(doc.file, doc.line_of(("rules", i)))
+                if self._dup("rule", rspec.id, place, own_rules):
+                    continue
+                if rspec.id in header.drop:
+                    self.err(f"rule '{rspec.id}' is both defined here and dropped in the header", place)
+                rule = self._compile_rule(rspec, doc, i, header.pack or "")
+                if rule is None:
+                    continue
+                if any(r.id == rule.id for r in rules):
+                    rules = [rule if r.id == rule.id else r for r in rules]
+                else:
+                    rules.append(rule)
+            for i, case in enumerate(pf.tests):
+                place = Place(doc.file, doc.line_of(("tests", i)))
+                if case.name in test_names:
+                    self.err(f"test '{case.name}' is defined twice (first at {test_names[case.name]})", place)
+                test_names[case.name] = place
+                own_tests.append(PackTest(case, place))
+            if pf.flow is not None:
+                place = Place(doc.file, doc.line_of(("flow",)))
+                if flow_place is not None and flow_place.file in [d.file for d, _ in parsed]:
+                    self.err(f"'flow' is defined twice (first at {flow_place})", place)
+                flow, flow_place = pf.flow, place
+
+        for name in fields:
+            if name in params:
+                self.err(f"'{name}' is both a field ({fields[name].place}) and a parameter ({params[name].place})",
+                         params[name].place)
+            if name in BUILTIN_NAMES:
+                self.err(f"'{name}' is a built-in name and cannot be declared as a field", fields[name].place)
+        for name in params:
+            if name in BUILTIN_NAMES:
+                self.err(f"'{name}' is a built-in name and cannot be a parameter", params[name].place)
+
+        scope = self._scope(fields, params)
+        derive_order = self._compile_derived(fields, scope)
+        for rule in rules:
+            self._check_rule(rule, scope, fields, params)
+        rule_ids = {r.id for r in rules}
+        for t in own_tests:
+            for rid in (t.case.expect.outcomes or {}):
+                if rid not in rule_ids:
+                    self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'", t.place)
+        for doc, _ in parsed:
+            hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
+        all_files.extend(d.file for d, _ in parsed)
+        digest = hashlib.sha256(b"\0\0".join(sorted(hash_parts))).hexdigest()
+        lineage.append(header.pack or "")
+        return RulePack(
+            name=header.pack or "", version=header.version or "", title=header.title or header.pack or "",
+            path=str(folder), fields=fields, parameters=params, rules=rules, tests=own_tests, flow=flow,
+            flow_place=flow_place, derive_order=derive_order, hash=f"sha256:{digest}", lineage=lineage,
+            files=all_files,
+        )
+
+    def _dup(self, kind: str, name: str, place: Place, seen: dict[str, Place]) -> bool:
+        if name in seen:
+            self.err(f"{kind} '{name}' is defined twice in this pack (first at {seen[name]})", place)
+            return True
+        seen[name] = place
+        return False
+
+    def _param_type(self, name: str, spec, place: Place) -> Type:
+        if spec.values is None:
+            return type_of_value(spec.value)
+        types = {str(type_of_value(v.value)) for v in spec.values}
+        if len(types) > 1:
+            self.err(f"parameter '{name}' has values of different types over time: {', '.join(sorted(types))}", place)
+        return type_of_value(spec.values[0].value)
+
+    def _scope(self, fields: dict[str, PackField], params: dict[str, PackParameter]) -> dict[str, Type]:
+        scope: dict[str, Type] = {k: Type(v) if v != "list" else FIELD_TYPES["list"] for k, v in BUILTIN_NAMES.items()}
+        scope.update({name: FIELD_TYPES[f.spec.type.value] for name, f in fields.items()})
+        scope.update({name: p.type for name, p in params.items()})
+        return scope
+
+    def _parse(self, text: str, place: Place, where: str) -> n.Node | None:
+        try:
+            return parse_expression(text)
+        except ExpressionError as exc:
+            self.err(f"{exc.message}", place, where)
+            return None
+
+    def _compile_rule(self, spec, doc: YamlDoc, index: int, origin: str) -> PackRule | None:
+        req_place = Place(doc.file, doc.line_of(("rules", index, "require")))
+        require = self._parse(spec.require, req_place, f"rules[{index}].require")
+        applies = None
+        if spec.applies_if is not None:
+            app_place = Place(doc.file, doc.line_of(("rules", index, "applies_if")))
+            applies = self._parse(spec.applies_if, app_place, f"rules[{index}].applies_if")
+            if applies is None:
+                return None
+        if require is None:
+            return None
+        return PackRule(spec, Place(doc.file, doc.line_of(("rules", index))), require, applies, origin)
+
+    def _check_rule(self, rule: PackRule, scope: dict[str, Type], fields, params) -> None:
+        for key, expr in (("applies_if", rule.applies_if), ("require", rule.require)):
+            if expr is None:
+                continue
+            try:
+                check_expression(expr, scope, want=BOOL)
+            except TypeErrors as exc:
+                for message, part in exc.problems:
+                    self.err(f"{message}: `{part}`", rule.place, f"rule {rule.id} {key}")
+        if rule.spec.message is not None:
+            for outcome in ("fail", "pass_", "missing", "not_applicable"):
+                template = getattr(rule.spec.message, outcome)
+                if template is not None:
+                    self._check_template(template, scope, rule, outcome.rstrip("_"))
+
+    def _check_template(self, template: str, scope: dict[str, Type], rule: PackRule, outcome: str) -> None:
+        try:
+            parts = list(string.Formatter().parse(template))
+        except ValueError as exc:
+            self.err(f"message.{outcome} is not a valid template: {exc}", rule.place, f"rule {rule.id}")
+            return
+        for _, name, spec, conv in parts:
+            if name is None:
+                continue
+            if not name.isidentifier():
+                self.err(f"message.{outcome}: placeholder {{{name}}} must be a plain field or parameter name",
+                         rule.place, f"rule {rule.id}")
+            elif name not in scope:
+                self.err(f"message.{outcome}: unknown name {{{name}}}", rule.place, f"rule {rule.id}")
+            if spec and "{" in spec:
+                self.err(f"message.{outcome}: nested placeholders are not allowed", rule.place, f"rule {rule.id}")
+
+    def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type]) -> list[str]:
+        deps: dict[str, list[str]] = {}
+        for name, f in fields.items():
+            if f.spec.derive is None:
+                continue
+            expr = self._parse(f.spec.derive, f.place, f"fields.{name}.derive")
+            if expr is None:
+                continue
+            want = FIELD_TYPES[f.spec.type.value]
+            try:
+                check_expression(expr, scope, want=want)
+            except TypeErrors as exc:
+                for message, part in exc.problems:
+                    self.err(f"{message}: `{part}`", f.place, f"fields.{name}.derive")
+                continue
+            f.derive = expr
+            deps[name] = [x for x in expr.names() if x in fields and fields[x].spec.derive is not None]
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(name: str, path: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = path[path.index(name):] + [name]
+                self.err(f"derived fields form a cycle: {' -> '.join(cycle)}", fields[name].place, f"fields.{name}.derive")
+                return
+            state[name] = 1
+            for dep in deps.get(name, []):
+                visit(dep, path + [name])
+            state[name] = 2
+            order.append(name)
+
+        for name in deps:
+            visit(name, [])
+        return order

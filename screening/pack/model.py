@@ -1,0 +1,243 @@
+"""The rule-file model (CONTRACT.md §1, §6, §8), strict: unknown keys and wrong types are errors.
+
+These classes describe what a rule author writes in one YAML file. They know nothing of
+engines. :mod:`screening.pack.load` merges the files of a pack (and the packs it extends) and
+compiles the expressions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any, ClassVar, Union
+
+from pydantic import BaseModel, Strict, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+IDENT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class FieldType(str, Enum):
+    """Types a candidate field may have."""
+
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOL = "bool"
+    DATE = "date"
+    LIST = "list"
+
+
+class Category(str, Enum):
+    """What a rule is about (CONTRACT.md §1)."""
+
+    SECTOR = "sector"
+    RISK = "risk"
+    RETURN = "return"
+    INSTRUMENT = "instrument"
+    APPROVAL = "approval"
+    PORTFOLIO = "portfolio"
+    OTHER = "other"
+
+
+class Severity(str, Enum):
+    """Blocking rules decide the verdict; advisory rules only inform."""
+
+    BLOCKING = "blocking"
+    ADVISORY = "advisory"
+
+
+class OutcomeName(str, Enum):
+    """The four outcomes of a rule for a candidate (CONTRACT.md §3)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    MISSING = "missing"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class VerdictName(str, Enum):
+    """A candidate's verdict (CONTRACT.md §3)."""
+
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    INCOMPLETE = "incomplete"
+
+
+Number = Union[StrictInt, StrictFloat]
+Scalar = Union[StrictBool, StrictInt, StrictFloat, StrictStr, dt.date]
+ParamValue = Union[Scalar, list[Scalar], dict[StrictStr, Scalar]]
+
+
+class FieldSpec(_Strict):
+    """One column of the candidate schema, optionally derived from others."""
+
+    type: FieldType = Field(strict=False)
+    required: StrictBool = False
+    min: Number | None = None
+    max: Number | None = None
+    enum: list[Union[StrictStr, StrictInt, StrictFloat]] | None = None
+    derive: StrictStr | None = None
+    description: StrictStr | None = None
+    unit: StrictStr | None = None
+    source: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FieldSpec":
+        if self.derive is not None and self.required:
+            raise ValueError("a derived field cannot be required: it is computed, not supplied")
+        if (self.min is not None or self.max is not None) and self.type not in (FieldType.NUMBER, FieldType.INTEGER):
+            raise ValueError(f"min/max apply to number and integer fields, not {self.type.value}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if self.enum is not None and self.type is FieldType.BOOL:
+            raise ValueError("enum does not apply to bool fields")
+        return self
+
+
+class DatedValue(_Strict):
+    """A parameter value in force from ``since`` on."""
+
+    since: dt.date
+    value: ParamValue
+    source: StrictStr | None = None
+
+
+class ParameterSpec(_Strict):
+    """A named value, or a list of dated values of which the latest in force applies."""
+
+    value: ParamValue | None = None
+    values: list[DatedValue] | None = None
+    source: StrictStr | None = None
+    description: StrictStr | None = None
+    unit: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "ParameterSpec":
+        if (self.value is None) == (self.values is None):
+            raise ValueError("give exactly one of 'value' or 'values' (a list of {since, value})")
+        if self.values is not None:
+            if not self.values:
+                raise ValueError("'values' is empty")
+            seen = set()
+            for item in self.values:
+                if item.since in seen:
+                    raise ValueError(f"two values since {item.since.isoformat()}")
+                seen.add(item.since)
+        return self
+
+
+class RuleMessages(_Strict):
+    """Message templates per outcome: Python format strings over fields and parameters."""
+
+    fail: StrictStr | None = None
+    pass_: StrictStr | None = Field(default=None, alias="pass")
+    missing: StrictStr | None = None
+    not_applicable: StrictStr | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    def for_outcome(self, outcome: OutcomeName) -> str | None:
+        return {
+            OutcomeName.FAIL: self.fail,
+            OutcomeName.PASS: self.pass_,
+            OutcomeName.MISSING: self.missing,
+            OutcomeName.NOT_APPLICABLE: self.not_applicable,
+        }[outcome]
+
+
+class RuleSpec(_Strict):
+    """One eligibility rule."""
+
+    id: StrictStr = Field(pattern=NAME_PATTERN)
+    title: StrictStr
+    category: Category = Field(strict=False)
+    severity: Severity = Field(default=Severity.BLOCKING, strict=False)
+    applies_if: StrictStr | None = None
+    require: StrictStr
+    message: RuleMessages | None = None
+    source: StrictStr
+    description: StrictStr | None = None
+
+
+class TestExpect(_Strict):
+    """What a pack test expects: the verdict and/or the outcomes of named rules."""
+
+    verdict: VerdictName | None = Field(default=None, strict=False)
+    outcomes: dict[StrictStr, Annotated[OutcomeName, Strict(False)]] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "TestExpect":
+        if self.verdict is None and not self.outcomes:
+            raise ValueError("expect needs a verdict, outcomes, or both")
+        return self
+
+
+class TestCase(_Strict):
+    """A named case inside a rule pack (CONTRACT.md §6)."""
+
+    name: StrictStr
+    as_of: dt.date | None = None
+    candidate: dict[StrictStr, Any]
+    expect: TestExpect
+
+
+class Transition(_Strict):
+    """An event that moves a candidate from one stage to another."""
+
+    event: StrictStr = Field(pattern=IDENT_PATTERN)
+    from_: Union[StrictStr, list[StrictStr]] = Field(alias="from")
+    to: StrictStr
+    by: list[StrictStr] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.from_] if isinstance(self.from_, str) else list(self.from_)
+
+
+class Deadline(_Strict):
+    """A stage a candidate may stay in for a number of days, then moves on by itself."""
+
+    in_: StrictStr = Field(alias="in")
+    days: Union[StrictInt, StrictStr]
+    then: StrictStr
+    business_days: StrictBool = False
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class FlowSpec(_Strict):
+    """The approval flow (CONTRACT.md §8)."""
+
+    start: StrictStr
+    transitions: list[Transition] = Field(min_length=1)
+    deadlines: list[Deadline] = []
+
+
+class PackFile(_Strict):
+    """Everything one YAML file of a pack may hold. Header keys belong in one file only."""
+
+    pack: StrictStr | None = Field(default=None, pattern=NAME_PATTERN)
+    version: StrictStr | None = None
+    title: StrictStr | None = None
+    description: StrictStr | None = None
+    extends: list[StrictStr] = []
+    drop: list[StrictStr] = []
+    fields: dict[StrictStr, FieldSpec] = {}
+    parameters: dict[StrictStr, ParameterSpec] = {}
+    rules: list[RuleSpec] = []
+    tests: list[TestCase] = []
+    flow: FlowSpec | None = None
+
+    HEADER_KEYS: ClassVar[tuple[str, ...]] = ("pack", "version", "title", "description", "extends", "drop")
+
+    @property
+    def has_header(self) -> bool:
+        return self.pack is not None
+
