@@ -1,0 +1,89 @@
+"""The screening pipeline: pack + candidates -> engine -> outcome records.
+
+This is the library's front door; the CLI and the tests call it. Data moves one way:
+:func:`screen_table` derives fields, asks an engine for outcomes, and builds the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from pathlib import Path
+from typing import Mapping
+
+from screening import __version__
+from screening.candidates import CandidateTable, candidates_hash, read_candidates
+from screening.derive import with_derived
+from screening.engines import get_engine
+from screening.outcomes import RunResult, build_results, now_utc, parameters_in_force
+from screening.pack.compiled import ResolvedPack, RulePack
+
+#: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
+AUTO_DURABLE_MAX_ROWS = 20_000
+
+
+def choose_engine(name: str, rows: int) -> str:
+    """``auto`` means durable_rules for ordinary lists and the vector backend for big batches."""
+    if name != "auto":
+        return name
+    return "durable" if rows <= AUTO_DURABLE_MAX_ROWS else "vector"
+
+
+def engine_label(name: str) -> str:
+    """The engine and its version, as recorded in results."""
+    if name == "durable":
+        try:
+            from importlib.metadata import version
+            return f"durable_rules {version('durable_rules')}"
+        except Exception:  # pragma: no cover - metadata missing in odd installs
+            return "durable_rules"
+    if name == "vector":
+        import pandas as pd
+        return f"vector (pandas {pd.__version__})"
+    return f"reference (python {platform.python_version()})"
+
+
+def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str = "auto",
+                 flow_values: Mapping[str, Mapping[str, object]] | None = None,
+                 candidates_label: str | None = None, candidates_digest: str | None = None) -> RunResult:
+    """Screen every candidate of ``table`` against ``resolved``.
+
+    Args:
+        resolved: the pack with its parameters fixed for the screening date.
+        table: the typed candidate list.
+        engine: ``auto``, ``durable``, ``vector`` or ``reference``.
+        flow_values: per candidate id, the approval-flow names (``stage``, ``stage_since``,
+            ``deadline``) from a flow record; absent means missing.
+        candidates_label: how the list is named in the results (file name).
+        candidates_digest: hash of the list's bytes.
+    """
+    records = table.records()
+    base = []
+    for record in records:
+        row = {k: v for k, v in record.items() if k in resolved.pack.fields}
+        row.update({"stage": None, "stage_since": None, "deadline": None})
+        if flow_values is not None:
+            row.update(flow_values.get(str(record.get("id")), {}))
+        base.append(row)
+    rows = with_derived(resolved, base)
+    chosen = choose_engine(engine, len(rows))
+    matrix = get_engine(chosen).decide(resolved, rows)
+    results = build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records)
+    pack = resolved.pack
+    run = {
+        "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
+        "pack_lineage": pack.lineage, "candidates": candidates_label or table.source,
+        "candidates_hash": candidates_digest, "as_of": resolved.as_of.isoformat(), "engine": engine_label(chosen),
+        "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules),
+        "parameters": parameters_in_force(resolved),
+    }
+    return RunResult(run=run, candidates=results)
+
+
+def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",
+                sheet: str | None = None, flow_values: Mapping[str, Mapping[str, object]] | None = None) -> RunResult:
+    """Read a candidate list and screen it (raises InputError for a bad list or pack)."""
+    resolved = pack.resolve(as_of)
+    table = read_candidates(candidates, pack.input_fields, sheet=sheet)
+    return screen_table(resolved, table, engine=engine, flow_values=flow_values,
+                        candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates))
