@@ -224,6 +224,23 @@ def schema(
         write_atomically(output.parent if str(output.parent) else Path("."), {output.name: text.encode()})
 
 
+def _register_subcommands() -> None:
+    """Sub-commands that live in their own modules (approval flow, negotiator reports)."""
+    try:
+        from screening.cli_flow import flow_app
+        app.add_typer(flow_app, name="flow", help="The approval flow: record events, show status and history.")
+    except ImportError:  # pragma: no cover - removed once the flow lands
+        pass
+    try:
+        from screening.cli_reports import register as register_reports
+        register_reports(app)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

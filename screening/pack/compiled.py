@@ -81,6 +81,7 @@ class PackRule:
     require: n.Node
     applies_if: n.Node | None
     origin: str  # name of the pack that defined it
+    places: dict[str, Place] = field(default_factory=dict)  # key (require, applies_if, message) -> place
 
     @property
     def id(self) -> str:

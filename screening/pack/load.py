@@ -35,6 +35,47 @@ def load_pack(path: str | Path) -> RulePack:
 class _Loader:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        # per file and section: position in the validated list -> position in the YAML list
+        self.index_maps: dict[str, dict[str, list[int]]] = {}
+        # names whose definitions were invalid: not reported again as unknown names
+        self.lenient: set[str] = set()
+
+    def _salvage(self, doc: YamlDoc, exc: ValidationError) -> PackFile | None:
+        """Drop the invalid items of a file so the rest can still be checked (errors already reported)."""
+        from screening.pack.validation import _clean_loc
+        data = dict(doc.data)  # type: ignore[arg-type]
+        bad: dict[str, set[object]] = {}
+        for e in exc.errors():
+            loc = _clean_loc(doc.data, e["loc"], e["type"])
+            if not loc:
+                return None
+            if len(loc) >= 2 and loc[0] in ("fields", "parameters", "rules", "tests"):
+                bad.setdefault(str(loc[0]), set()).add(loc[1])
+            elif loc[0] == "pack":
+                data["pack"] = "invalid-name"
+            else:
+                data.pop(str(loc[0]), None)
+        maps: dict[str, list[int]] = {}
+        for section, keys in bad.items():
+            value = data.get(section)
+            if isinstance(value, dict):
+                self.lenient.update(str(k) for k in keys)
+                data[section] = {k: v for k, v in value.items() if k not in keys}
+            elif isinstance(value, list):
+                maps[section] = [i for i in range(len(value)) if i not in keys]
+                for i in keys:
+                    if section == "rules" and isinstance(value[i], dict):  # type: ignore[index]
+                        self.lenient.add(str(value[i].get("id")))  # type: ignore[index]
+                data[section] = [value[i] for i in maps[section]]
+        try:
+            pf = PackFile.model_validate(data)
+        except ValidationError:
+            return None
+        self.index_maps[doc.file] = maps
+        return pf
+
+    def _orig(self, doc: YamlDoc, section: str, index: int) -> int:
+        return self.index_maps.get(doc.file, {}).get(section, [])[index] if section in self.index_maps.get(doc.file, {}) else index
 
     def err(self, message: str, place: Place | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(message, file=place.file if place else None,
@@ -71,9 +112,13 @@ class _Loader:
                 continue
             try:
                 parsed.append((doc, PackFile.model_validate(doc.data)))
+                self.index_maps[doc.file] = {}
             except ValidationError as exc:
                 self.problems.extend(problems_from_validation(exc, doc, PackFile))
-        if len(parsed) != len(files):
+                salvaged = self._salvage(doc, exc)
+                if salvaged is not None:
+                    parsed.append((doc, salvaged))
+        if not parsed:
             return None
 
         headers = [(d, f) for d, f in parsed if f.has_header]
@@ -141,7 +186,8 @@ class _Loader:
                 if self._dup("parameter", name, place, own_params):
                     continue
                 params[name] = PackParameter(name, pspec, place, self._param_type(name, pspec, place))
-            for i, rspec in enumerate(pf.rules):
+            for j, rspec in enumerate(pf.rules):
+                i = self._orig(doc, "rules", j)
                 place = Place(doc.file, doc.line_of(("rules", i)))
                 if self._dup("rule", rspec.id, place, own_rules):
                     continue
@@ -154,8 +200,8 @@ class _Loader:
                     rules = [rule if r.id == rule.id else r for r in rules]
                 else:
                     rules.append(rule)
-            for i, case in enumerate(pf.tests):
-                place = Place(doc.file, doc.line_of(("tests", i)))
+            for j, case in enumerate(pf.tests):
+                place = Place(doc.file, doc.line_of(("tests", self._orig(doc, "tests", j))))
                 if case.name in test_names:
                     self.err(f"test '{case.name}' is defined twice (first at {test_names[case.name]})", place)
                 test_names[case.name] = place
@@ -183,7 +229,7 @@ class _Loader:
         rule_ids = {r.id for r in rules}
         for t in own_tests:
             for rid in (t.case.expect.outcomes or {}):
-                if rid not in rule_ids:
+                if rid not in rule_ids and rid not in self.lenient:
                     self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'", t.place)
         for doc, _ in parsed:
             hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
@@ -214,6 +260,7 @@ class _Loader:
 
     def _scope(self, fields: dict[str, PackField], params: dict[str, PackParameter]) -> dict[str, Type]:
         scope: dict[str, Type] = {k: Type(v) if v != "list" else FIELD_TYPES["list"] for k, v in BUILTIN_NAMES.items()}
+        scope.update({name: Type("any") for name in self.lenient})
         scope.update({name: FIELD_TYPES[f.spec.type.value] for name, f in fields.items()})
         scope.update({name: p.type for name, p in params.items()})
         return scope
@@ -227,16 +274,17 @@ class _Loader:
 
     def _compile_rule(self, spec, doc: YamlDoc, index: int, origin: str) -> PackRule | None:
         req_place = Place(doc.file, doc.line_of(("rules", index, "require")))
-        require = self._parse(spec.require, req_place, f"rules[{index}].require")
+        require = self._parse(spec.require, req_place, f"rule {spec.id} require")
         applies = None
         if spec.applies_if is not None:
             app_place = Place(doc.file, doc.line_of(("rules", index, "applies_if")))
-            applies = self._parse(spec.applies_if, app_place, f"rules[{index}].applies_if")
+            applies = self._parse(spec.applies_if, app_place, f"rule {spec.id} applies_if")
             if applies is None:
                 return None
         if require is None:
             return None
-        return PackRule(spec, Place(doc.file, doc.line_of(("rules", index))), require, applies, origin)
+        places = {key: Place(doc.file, doc.line_of(("rules", index, key))) for key in ("require", "applies_if", "message")}
+        return PackRule(spec, Place(doc.file, doc.line_of(("rules", index))), require, applies, origin, places)
 
     def _check_rule(self, rule: PackRule, scope: dict[str, Type], fields, params) -> None:
         for key, expr in (("applies_if", rule.applies_if), ("require", rule.require)):
@@ -246,29 +294,31 @@ class _Loader:
                 check_expression(expr, scope, want=BOOL)
             except TypeErrors as exc:
                 for message, part in exc.problems:
-                    self.err(f"{message}: `{part}`", rule.place, f"rule {rule.id} {key}")
+                    self.err(f"{message}: `{part}`", rule.places.get(key, rule.place), f"rule {rule.id} {key}")
         if rule.spec.message is not None:
             for outcome in ("fail", "pass_", "missing", "not_applicable"):
                 template = getattr(rule.spec.message, outcome)
                 if template is not None:
                     self._check_template(template, scope, rule, outcome.rstrip("_"))
 
+    def _msg_err(self, text: str, rule: PackRule, outcome: str) -> None:
+        self.err(text, rule.places.get("message", rule.place), f"rule {rule.id} message.{outcome}")
+
     def _check_template(self, template: str, scope: dict[str, Type], rule: PackRule, outcome: str) -> None:
         try:
             parts = list(string.Formatter().parse(template))
         except ValueError as exc:
-            self.err(f"message.{outcome} is not a valid template: {exc}", rule.place, f"rule {rule.id}")
+            self._msg_err(f"not a valid template: {exc}", rule, outcome)
             return
         for _, name, spec, conv in parts:
             if name is None:
                 continue
             if not name.isidentifier():
-                self.err(f"message.{outcome}: placeholder {{{name}}} must be a plain field or parameter name",
-                         rule.place, f"rule {rule.id}")
+                self._msg_err(f"placeholder {{{name}}} must be a plain field or parameter name", rule, outcome)
             elif name not in scope:
-                self.err(f"message.{outcome}: unknown name {{{name}}}", rule.place, f"rule {rule.id}")
+                self._msg_err(f"unknown name {{{name}}}", rule, outcome)
             if spec and "{" in spec:
-                self.err(f"message.{outcome}: nested placeholders are not allowed", rule.place, f"rule {rule.id}")
+                self._msg_err("nested placeholders are not allowed", rule, outcome)
 
     def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type]) -> list[str]:
         deps: dict[str, list[str]] = {}
