@@ -94,7 +94,9 @@ def run(
     flow_values = None
     if db is not None:
         flow_values = guarded(lambda: _flow_values(pack, db, date))
-    result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values))
+    with _progress_bar(quiet) as progress:
+        result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet,
+                                             flow_values=flow_values, progress=progress))
     if quiet:
         s = result.summary
         out.print(f"{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete")
@@ -107,6 +109,37 @@ def run(
         raise typer.Exit(1)
     if fail_on == "incomplete" and (s["ineligible"] or s["incomplete"]):
         raise typer.Exit(1)
+
+
+#: Lists longer than this get a progress bar on an interactive terminal.
+PROGRESS_MIN_ROWS = 3000
+
+
+class _progress_bar:
+    """A Rich progress bar, shown only for long lists on a terminal (never in CI logs or pipes)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and err.is_terminal
+        self.bar = None
+        self.task = None
+
+    def __enter__(self) -> Callable[[str, int, int], None]:
+        return self.update
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN_ROWS:
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        if self.bar is None:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(phase, total=total)
+        self.bar.update(self.task, description=phase, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _flow_values(pack, db: Path, as_of: dt.date):  # noqa: ANN001, ANN202

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from screening.explain import Fix, find_fix, jsonable, message_for, values_read
 from screening.pack.compiled import ResolvedPack
@@ -91,9 +91,12 @@ def verdict_of(outcomes: Sequence[tuple[str, str]]) -> str:
 
 
 def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], matrix: Sequence[Sequence[str]],
-                  *, row_numbers: Sequence[int] | None = None, inputs: Sequence[dict[str, object]] | None = None
-                  ) -> list[CandidateResult]:
-    """Turn an engine's outcome matrix into records with messages, values read and fixes."""
+                  *, row_numbers: Sequence[int] | None = None, inputs: Sequence[dict[str, object]] | None = None,
+                  progress: Callable[[int], None] | None = None) -> list[CandidateResult]:
+    """Turn an engine's outcome matrix into records with messages, values read and fixes.
+
+    ``progress``, if given, is called with the number of candidates done, every 500.
+    """
     constants = resolved.constants()
     pack = resolved.pack
     results = []
@@ -113,6 +116,10 @@ def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], mat
             row=row_numbers[i] if row_numbers is not None else None,
             inputs={k: jsonable(v) for k, v in (inputs[i] if inputs is not None else {}).items()},
         ))
+        if progress is not None and (i + 1) % 500 == 0:
+            progress(i + 1)
+    if progress is not None:
+        progress(len(results))
     return results
 
 

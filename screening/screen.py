@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from screening import __version__
 from screening.candidates import CandidateTable, candidates_hash, read_candidates
@@ -45,7 +45,8 @@ def engine_label(name: str) -> str:
 
 def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str = "auto",
                  flow_values: Mapping[str, Mapping[str, object]] | None = None,
-                 candidates_label: str | None = None, candidates_digest: str | None = None) -> RunResult:
+                 candidates_label: str | None = None, candidates_digest: str | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> RunResult:
     """Screen every candidate of ``table`` against ``resolved``.
 
     Args:
@@ -56,7 +57,9 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
             ``deadline``) from a flow record; absent means missing.
         candidates_label: how the list is named in the results (file name).
         candidates_digest: hash of the list's bytes.
+        progress: called as ``progress(phase, done, total)`` while working (for progress bars).
     """
+    report = progress or (lambda phase, done, total: None)
     records = table.records()
     base = []
     for record in records:
@@ -65,10 +68,15 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         if flow_values is not None:
             row.update(flow_values.get(str(record.get("id")), {}))
         base.append(row)
+    total = len(base)
+    report("deriving fields", 0, total)
     rows = with_derived(resolved, base)
     chosen = choose_engine(engine, len(rows))
+    report(f"deciding ({chosen})", 0, total)
     matrix = get_engine(chosen).decide(resolved, rows)
-    results = build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records)
+    report("explaining", 0, total)
+    results = build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records,
+                            progress=lambda done: report("explaining", done, total))
     pack = resolved.pack
     run = {
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
@@ -81,9 +89,11 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
 
 
 def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",
-                sheet: str | None = None, flow_values: Mapping[str, Mapping[str, object]] | None = None) -> RunResult:
+                sheet: str | None = None, flow_values: Mapping[str, Mapping[str, object]] | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> RunResult:
     """Read a candidate list and screen it (raises InputError for a bad list or pack)."""
     resolved = pack.resolve(as_of)
     table = read_candidates(candidates, pack.input_fields, sheet=sheet)
     return screen_table(resolved, table, engine=engine, flow_values=flow_values,
-                        candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates))
+                        candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates),
+                        progress=progress)
