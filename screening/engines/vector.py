@@ -93,7 +93,12 @@ class _Eval:
             t = self.series(then)
             o = self.series(other)
             if t.dtype != o.dtype:
-                t, o = t.astype(object), o.astype(object)
+                if t.isna().all():
+                    t = pd.Series([pd.NA] * self.length, dtype=o.dtype)
+                elif o.isna().all():
+                    o = pd.Series([pd.NA] * self.length, dtype=t.dtype)
+                else:
+                    t, o = t.astype(object), o.astype(object)
             yes = cond.fillna(False).to_numpy(dtype=bool)
             no = (~cond).fillna(False).to_numpy(dtype=bool)
             out = pd.Series(pd.array([pd.NA] * self.length, dtype=t.dtype))
@@ -200,8 +205,7 @@ class _Eval:
     def compare_values(self, a: object, b: object) -> pd.Series:
         if a is None or b is None:
             return pd.Series([pd.NA] * self.length, dtype="boolean")
-        return self.compare(n.Compare("==", n.Const(None), n.Const(None))) if False else \
-            (self.series(a) == (b if not isinstance(b, pd.Series) else b)).astype("boolean")
+        return (self.series(a) == b).astype("boolean")
 
     def call(self, node: n.Call) -> object:
         if node.func == "missing":
