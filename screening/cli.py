@@ -19,7 +19,7 @@ from screening.errors import InputError, Problem
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Screen candidate projects against declarative rule packs.")
 out = Console(highlight=False, soft_wrap=False, width=None)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
 DEFAULT_OUT = "reports/out"

@@ -45,12 +45,16 @@ def run_pack_test(pack: RulePack, test: PackTest, *, default_as_of: dt.date, eng
     """Run one test case. Problems in the case itself (bad values) raise InputError with its place."""
     case = test.case
     as_of = case.as_of or default_as_of
+    candidate = dict(case.candidate)
+    # The approval-flow names (stage, stage_since, deadline) may be given directly in a test.
+    flow = {k: candidate.pop(k) for k in ("stage", "stage_since", "deadline") if k in candidate}
     try:
-        table = table_from_records([case.candidate], pack.input_fields, source=test.place.file)
+        table = table_from_records([candidate], pack.input_fields, source=test.place.file)
     except InputError as exc:
         raise InputError([Problem(f"test '{case.name}': {p.message}" + (f" (column {p.column})" if p.column else ""),
                                   file=test.place.file, line=test.place.line) for p in exc.problems]) from None
-    run = screen_table(pack.resolve(as_of), table, engine=engine)
+    flow_values = {str(candidate.get("id")): flow} if flow else None
+    run = screen_table(pack.resolve(as_of), table, engine=engine, flow_values=flow_values)
     got = run.candidates[0]
     diffs = []
     if case.expect.verdict is not None and got.verdict != case.expect.verdict.value:

@@ -84,7 +84,8 @@ class _Loader:
     def load(self, folder: Path, stack: tuple[Path, ...]) -> RulePack:
         pack = self._load(folder, stack)
         if self.problems or pack is None:
-            raise InputError(self.problems or [Problem("pack could not be loaded", file=str(folder))])
+            unique = list(dict.fromkeys(self.problems))
+            raise InputError(unique or [Problem("pack could not be loaded", file=str(folder))])
         return pack
 
     def _load(self, folder: Path, stack: tuple[Path, ...]) -> RulePack | None:  # noqa: C901
@@ -118,8 +119,10 @@ class _Loader:
                 salvaged = self._salvage(doc, exc)
                 if salvaged is not None:
                     parsed.append((doc, salvaged))
-        if not parsed:
+        if len(parsed) < len(files) and not all(d.file in self.index_maps for d, _ in parsed):
             return None
+        if any(p.file not in {d.file for d, _ in parsed} for p in map(lambda f: Place(str(f), None), files)):
+            return None  # a file could not be read at all: its names are unknown, so stop before cross-checks
 
         headers = [(d, f) for d, f in parsed if f.has_header]
         for doc, pf in parsed:
