@@ -113,14 +113,22 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
         except UnicodeDecodeError as exc:
             line = p.read_bytes()[:exc.start].count(b"\n") + 1
             raise InputError([Problem(f"not UTF-8 text (byte {exc.start})", file=file, row=line)]) from None
+        import csv
         import io
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-        except pd.errors.EmptyDataError:
-            raise InputError([Problem("the file is empty (no header row)", file=file)]) from None
-        except pd.errors.ParserError as exc:
+            lines = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
             raise InputError([Problem(f"malformed CSV: {exc}", file=file)]) from None
-        return frame.astype(object), list(range(2, len(frame) + 2))
+        numbered = [(n, ln) for n, ln in enumerate(lines, start=1) if ln and any(cell.strip() for cell in ln)]
+        if not numbered:
+            raise InputError([Problem("the file is empty (no header row)", file=file)])
+        header, body = numbered[0][1], numbered[1:]
+        ragged = [Problem(f"malformed CSV: {len(row)} cells where the header has {len(header)}", file=file, row=n)
+                  for n, row in body if len(row) != len(header)]
+        if ragged:
+            raise InputError(ragged[:MAX_PROBLEMS], total=len(ragged))
+        frame = pd.DataFrame([row for _, row in body], columns=header, dtype=object)
+        return frame, [n for n, _ in body]
     if suffix == ".xlsx":
         return _read_xlsx(p, sheet)
     if suffix == ".parquet":
