@@ -33,12 +33,16 @@ class Node:
             yield from child.walk()
 
     def names(self) -> list[str]:
-        """Names read by this expression, in order of first appearance."""
-        seen: dict[str, None] = {}
-        for node in self.walk():
-            if isinstance(node, Name):
-                seen.setdefault(node.id, None)
-        return list(seen)
+        """Names read by this expression, in order of first appearance (computed once per node)."""
+        cached = self.__dict__.get("_names")
+        if cached is None:
+            seen: dict[str, None] = {}
+            for node in self.walk():
+                if isinstance(node, Name):
+                    seen.setdefault(node.id, None)
+            cached = tuple(seen)
+            object.__setattr__(self, "_names", cached)
+        return list(cached)
 
 
 @dataclass(frozen=True)

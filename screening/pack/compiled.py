@@ -82,19 +82,22 @@ class PackRule:
     applies_if: n.Node | None
     origin: str  # name of the pack that defined it
     places: dict[str, Place] = field(default_factory=dict)  # key (require, applies_if, message) -> place
+    _read: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
         return self.spec.id
 
     def names(self) -> list[str]:
-        """Fields and parameters this rule reads, in order of first appearance."""
-        seen: dict[str, None] = {}
-        for expr in (self.applies_if, self.require):
-            if expr is not None:
-                for name in expr.names():
-                    seen.setdefault(name, None)
-        return list(seen)
+        """Fields and parameters this rule reads, in order of first appearance (computed once)."""
+        if self._read is None:
+            seen: dict[str, None] = {}
+            for expr in (self.applies_if, self.require):
+                if expr is not None:
+                    for name in expr.names():
+                        seen.setdefault(name, None)
+            self._read = tuple(seen)
+        return list(self._read)
 
 
 @dataclass
