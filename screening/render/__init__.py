@@ -44,6 +44,8 @@ def write_atomically(out_dir: str | Path, files: dict[str, bytes]) -> list[Path]
     """Write each file through a temporary file in the same folder and an atomic rename."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
     temps: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():
@@ -52,6 +54,7 @@ def write_atomically(out_dir: str | Path, files: dict[str, bytes]) -> list[Path]
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~umask)
             temps.append((name, Path(tmp)))
     except BaseException:
         for _, tmp in temps:
