@@ -225,7 +225,7 @@ class RuleCompiler:
 def _and(parts: list[Pattern]) -> Pattern:
     if any(p == FALSE for p in parts):
         return FALSE
-    real = [p for p in parts if p != TRUE]
+    real = _flatten([p for p in parts if p != TRUE], "$and")
     if not real:
         return TRUE
     return real[0] if len(real) == 1 else {"$and": real}
@@ -234,10 +234,21 @@ def _and(parts: list[Pattern]) -> Pattern:
 def _or(parts: list[Pattern]) -> Pattern:
     if any(p == TRUE for p in parts):
         return TRUE
-    real = [p for p in parts if p != FALSE]
+    real = _flatten([p for p in parts if p != FALSE], "$or")
     if not real:
         return FALSE
     return real[0] if len(real) == 1 else {"$or": real}
+
+
+def _flatten(parts: list[Pattern], op: str) -> list[Pattern]:
+    """``$and`` inside ``$and`` (or ``$or`` inside ``$or``) becomes one list."""
+    out: list[Pattern] = []
+    for p in parts:
+        if isinstance(p, dict) and list(p) == [op]:
+            out.extend(p[op])
+        else:
+            out.append(p)
+    return out
 
 
 def compile_rules(rules: list[PackRule], constants: Mapping[str, object], fields: set[str]) -> list[CompiledRule]:
