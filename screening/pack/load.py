@@ -83,6 +83,12 @@ class _Loader:
 
     def load(self, folder: Path, stack: tuple[Path, ...]) -> RulePack:
         pack = self._load(folder, stack)
+        if pack is not None and pack.flow is not None and not self.problems:
+            from screening.flow.model import compile_flow  # the flow is checked with the pack
+            try:
+                compile_flow(pack)
+            except InputError as exc:
+                self.problems.extend(exc.problems)
         if self.problems or pack is None:
             unique = list(dict.fromkeys(self.problems))
             raise InputError(unique or [Problem("pack could not be loaded", file=str(folder))])

@@ -1,0 +1,89 @@
+"""``screen flow``: record approval-flow events, show where candidates stand, show the audit trail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+flow_app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def _cli():  # noqa: ANN202 - the CLI module, imported late (it imports this one)
+    from screening import cli
+    return cli
+
+
+@flow_app.command("apply")
+def apply_cmd(
+    events: Path = typer.Argument(..., help="Events file: CSV or JSON Lines (event_id, candidate_id, event, date, by, note)."),
+    rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack with the flow."),
+    db: Path = typer.Option(Path("reports/flow.sqlite"), "--db", help="The approval-flow record (SQLite)."),
+    candidates: Optional[List[Path]] = typer.Option(None, "--candidates", help="Candidate list(s): ids outside them are refused."),
+    partial: bool = typer.Option(False, "--partial", help="Record the allowed events even if others are refused."),
+) -> None:
+    """Record events. All events of the file are recorded, or none (unless --partial)."""
+    cli = _cli()
+    from screening.candidates import read_candidates
+    from screening.flow.store import apply_events
+
+    pack = cli.load(rules)
+    known = None
+    if candidates:
+        known = set()
+        for path in candidates:
+            known |= set(cli.guarded(lambda p=path: read_candidates(p, pack.input_fields)).ids)
+    accepted, duplicates, refusals = cli.guarded(lambda: apply_events(pack, events, db, known_ids=known, partial=partial))
+    cli.out.print(f"recorded {accepted} event{'s' if accepted != 1 else ''}"
+                  + (f", {duplicates} already recorded" if duplicates else "") + f" in {db}")
+    if refusals:
+        raise cli._fail(refusals, f"{len(refusals)} event(s) refused, the others recorded (--partial)")
+
+
+@flow_app.command("status")
+def status_cmd(
+    rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack with the flow."),
+    db: Path = typer.Option(Path("reports/flow.sqlite"), "--db", help="The approval-flow record."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to show (default: today)."),
+) -> None:
+    """Each candidate's stage, since when, and any deadline with the days left."""
+    cli = _cli()
+    from rich.table import Table
+
+    from screening.flow.store import status
+
+    date = cli.parse_date(as_of, "--as-of")
+    pack = cli.load(rules)
+    positions = cli.guarded(lambda: status(pack, db, date))
+    table = Table(title=f"Approval flow on {date.isoformat()}")
+    for col in ("candidate", "stage", "since", "deadline", "days left"):
+        table.add_column(col)
+    for p in positions:
+        left = p.days_left(date)
+        stage = f"{p.stage} (deadline passed)" if p.lapsed else p.stage
+        table.add_row(p.candidate_id, stage, p.since.isoformat(), p.deadline.isoformat() if p.deadline else "—",
+                      "—" if left is None else str(left))
+    cli.out.print(table)
+
+
+@flow_app.command("history")
+def history_cmd(
+    candidate_id: str = typer.Option(..., "--id", help="The candidate."),
+    db: Path = typer.Option(Path("reports/flow.sqlite"), "--db", help="The approval-flow record."),
+) -> None:
+    """The audit trail of one candidate: who did what, when, with the note."""
+    cli = _cli()
+    from rich.table import Table
+
+    from screening.flow.store import history
+
+    rows = cli.guarded(lambda: history(db, candidate_id))
+    if not rows:
+        raise cli._fail([cli.Problem(f"no events recorded for '{candidate_id}'", file=str(db))])
+    table = Table(title=f"History of {candidate_id}")
+    for col in ("date", "event", "by", "from", "to", "note", "event id"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["date"], r["event"], r["by_body"], r["from_stage"], r["to_stage"], r["note"], r["event_id"])
+    cli.out.print(table)
