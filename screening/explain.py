@@ -50,7 +50,7 @@ def show(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}" if abs(value) >= 100_000 else str(value)
     if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 100_000:
+        if abs(value) >= 100_000:
             return f"{value:,.0f}"
         return f"{value:.6g}"
     if isinstance(value, dt.date):

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from screening.explain import Fix, find_fix, jsonable, message_for, values_read
+from screening.fixes import Remedy, find_remedy, find_rule_fix
 from screening.pack.compiled import ResolvedPack
 
+#: Above this many candidates, fixes are searched only for direct comparisons (see build_results).
+GENERAL_FIXES_MAX_ROWS = 5_000
 OUTCOMES = ("pass", "fail", "missing", "not_applicable")
 VERDICTS = ("eligible", "ineligible", "incomplete")
 
@@ -48,9 +51,11 @@ class CandidateResult:
     outcomes: list[Outcome]
     row: int | None = None
     inputs: dict[str, object] = field(default_factory=dict)
+    remedy: Remedy | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "verdict": self.verdict, "row": self.row, "inputs": self.inputs,
+                "remedy": self.remedy.as_dict() if self.remedy else None,
                 "outcomes": [o.as_dict() for o in self.outcomes]}
 
 
@@ -92,11 +97,16 @@ def verdict_of(outcomes: Sequence[tuple[str, str]]) -> str:
 
 def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], matrix: Sequence[Sequence[str]],
                   *, row_numbers: Sequence[int] | None = None, inputs: Sequence[dict[str, object]] | None = None,
-                  progress: Callable[[int], None] | None = None) -> list[CandidateResult]:
+                  progress: Callable[[int], None] | None = None, general_fixes: bool | None = None
+                  ) -> list[CandidateResult]:
     """Turn an engine's outcome matrix into records with messages, values read and fixes.
 
     ``progress``, if given, is called with the number of candidates done, every 500.
+    ``general_fixes`` searches fixes through derived fields and whole-candidate remedies
+    (default: for lists up to GENERAL_FIXES_MAX_ROWS candidates; the search costs time).
     """
+    if general_fixes is None:
+        general_fixes = len(rows) <= GENERAL_FIXES_MAX_ROWS
     constants = resolved.constants()
     pack = resolved.pack
     results = []
@@ -104,17 +114,23 @@ def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], mat
         env = {**row, **constants}
         outcomes = []
         for rule, outcome in zip(pack.rules, decided):
-            fix = find_fix(rule, env, pack) if outcome == "fail" else None
+            fix = None
+            if outcome == "fail":
+                fix = find_fix(rule, env, pack) or (find_rule_fix(rule, env, resolved) if general_fixes else None)
             outcomes.append(Outcome(
                 rule=rule.id, title=rule.spec.title, category=rule.spec.category.value,
                 severity=rule.spec.severity.value, outcome=outcome, message=message_for(rule, env, outcome),
                 values=values_read(rule, env), fix=fix, source=rule.spec.source,
             ))
         verdict = verdict_of([(o.severity, o.outcome) for o in outcomes])
+        remedy = None
+        if verdict != "eligible" and general_fixes:
+            remedy = find_remedy(resolved, env, {o.rule: o.outcome for o in outcomes})
         results.append(CandidateResult(
             id=str(row.get("id")), verdict=verdict, outcomes=outcomes,
             row=row_numbers[i] if row_numbers is not None else None,
             inputs={k: jsonable(v) for k, v in (inputs[i] if inputs is not None else {}).items()},
+            remedy=remedy,
         ))
         if progress is not None and (i + 1) % 500 == 0:
             progress(i + 1)
