@@ -26,7 +26,7 @@ def render_html(result: RunResult) -> str:
     for c in result.candidates:
         notable = [o.as_dict() for o in c.outcomes if o.outcome in ("fail", "missing")]
         candidates.append({
-            "id": c.id, "verdict": c.verdict, "notable": notable,
+            "id": c.id, "verdict": c.verdict, "notable": notable, "remedy": c.remedy.as_dict() if c.remedy else None,
             "failed": [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"],
             "missing": [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing"],
             "advisory": [o.rule for o in c.outcomes if o.severity == "advisory" and o.outcome in ("fail", "missing")],

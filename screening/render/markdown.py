@@ -38,6 +38,9 @@ def render_markdown(result: RunResult) -> str:
         if not notable:
             continue
         lines += [f"## {md_cell(c.id)}: {c.verdict}", ""]
+        if c.remedy is not None:
+            lead = "To become eligible" if c.remedy.possible else "No single-input changes suffice"
+            lines += [f"*{lead}:* {md_cell(c.remedy.text)}", ""]
         for o in notable:
             fix = f" — *to pass: {md_cell(o.fix.text)}*" if o.fix else ""
             lines.append(f"- **{md_cell(o.rule)}** ({o.severity}, {o.outcome}): {md_cell(o.message)}{fix}  ")
