@@ -1,93 +1,283 @@
 """The durable_rules backend: durable's matching decides every outcome.
 
-The pack is compiled (:mod:`screening.engines.durable_compile`) into rulesets registered on a
-fresh synchronous host; one event per (candidate, rule) is posted into a single session, and
-the action of the one durable rule that matches records the outcome. No match means
-``missing``. Limits respected: rulesets are split into chunks (durable fails past a few hundred
-rules per ruleset), one session is reused (durable refuses more than 1024 per ruleset), events
-carry only the properties their rule reads (durable allows about 30), and posted events are
-consumed, so no state accumulates.
+The pack is compiled (:mod:`screening.engines.durable_compile`, pure data) into JSON rulesets
+registered on a synchronous host. One event per (candidate, rule) is posted into one session;
+the action of the one durable rule that matches records the outcome, and an event no rule
+matches (``MessageNotHandledException``) is ``missing``. Python only computes the lifted
+sub-expressions that go into the events.
+
+durable_rules facts this module works around (2.0.28, measured):
+
+* ``engine.Host`` runs queued actions on background timer threads; :class:`SyncHost` starts
+  none, so every action has run when ``post`` returns.
+* durable writes its JSON with ``json.dumps``, whose ``1e-07`` durable's own parser refuses;
+  rulesets and events are written here by :func:`durable_json` instead.
+* a ruleset fails or hangs past a few hundred rules: a pack is split into rulesets of
+  :data:`RULES_PER_RULESET` rules; a ruleset allows 1024 sessions: one session serves all.
+* a ruleset that has seen an event is never wholly freed: compiled packs are cached by their
+  JSON text, so screening the same pack again reuses its rulesets.
+
+This is the screening engine's only import of ``durable``; :class:`SyncHost`,
+:func:`unique_ruleset_name` and the JSON writers are public so that other durable users (the
+approval flow) can share them.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import itertools
+import json
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 
-from screening.durable_host import MessageNotHandledException, SyncHost, unique_name
+from durable import engine as _durable
+
 from screening.engines import OutcomeMatrix
-from screening.engines.durable_compile import CompiledRule, compile_rules
-from screening.pack.compiled import BUILTIN_NAMES, ResolvedPack
+from screening.engines.durable_compile import KINDS, CompiledPack, compile_pack
+from screening.pack.compiled import ResolvedPack
 
+MessageNotHandledException = _durable.MessageNotHandledException
 #: Pack rules per durable ruleset (each becomes up to three durable rules).
 RULES_PER_RULESET = 60
-#: Properties an event may carry: durable's limit is about 32, two of them internal.
-MAX_PROPERTIES = 28
-_KIND_OUTCOME = {"na": "not_applicable", "pass": "pass", "fail": "fail"}
+#: Compiled packs whose rulesets are kept for reuse.
+CACHE_SIZE = 32
+
+_names = itertools.count(1)
+_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # the C encoder, keeps non-ASCII
+
+
+def unique_ruleset_name(prefix: str) -> str:
+    """A ruleset name never used before in this process."""
+    return f"{prefix}_{next(_names)}"
+
+
+def durable_json(value: object) -> str:
+    """JSON text durable_rules parses as meant.
+
+    durable's number parser refuses an exponent without a fraction (``1e-07``, which Python
+    writes), so every float is written with one (``1.0e-07``); infinity is written ``1.0e+309``,
+    which durable reads as infinity; an integer beyond 64 bits goes as the nearest float. NaN
+    has no durable form: ValueError.
+    """
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        if abs(value) < 2**63:
+            return str(value)
+        try:  # durable's integers have 64 bits: a bigger one goes as the nearest float
+            return durable_json(float(value))
+        except OverflowError:
+            return durable_json(math.copysign(math.inf, value))
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "1.0e+309" if value > 0 else "-1.0e+309"  # durable's strtod reads it as infinity
+        if math.isnan(value):
+            raise ValueError("durable_rules cannot hold the number nan")
+        text = repr(value)
+        mantissa, e, exponent = text.partition("e")
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        items = (f"{json.dumps(str(k), ensure_ascii=False)}:{durable_json(v)}" for k, v in value.items())
+        return "{" + ",".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(durable_json(v) for v in value) + "]"
+    raise TypeError(f"no durable form for {value!r}")
+
+
+def event_json(event: Mapping[str, object]) -> str:
+    """:func:`durable_json` for a flat event of plain names and scalar values, faster."""
+    parts = []
+    for key, value in event.items():
+        if isinstance(value, str):
+            text = _encode_string(value)
+        elif isinstance(value, float) and math.isfinite(value) and "e" not in (text := repr(value)):
+            pass
+        elif isinstance(value, int) and not isinstance(value, bool) and -2**63 < value < 2**63:
+            text = str(value)
+        else:
+            text = durable_json(value)
+        parts.append(f'"{key}":{text}')
+    return "{" + ",".join(parts) + "}"
+
+
+class _TextRuleset(_durable.Ruleset):
+    """A ruleset created from JSON text written by :func:`durable_json`."""
+
+    def __init__(self, name: str, host: SyncHost, actions: dict[str, Callable[[object], None]], text: str) -> None:
+        # Ruleset.__init__ would json.dumps the definition; everything else it sets is set here.
+        self._actions = {rule: _durable.Promise(action) for rule, action in actions.items()}
+        self._name = name
+        self._host = host
+        self._handle = _durable.durable_rules_engine.create_ruleset(name, text)
+        self._definition = text
+
+    def assert_event_text(self, text: str) -> object:
+        return self._handle_result(_durable.durable_rules_engine.assert_event(self._handle, text), text)
+
+
+class SyncHost(_durable.Host):
+    """A durable_rules host without background dispatch threads: deterministic and synchronous."""
+
+    def _run(self) -> None:
+        """Start no timer threads; actions run inside the calls that trigger them."""
+
+    def add_ruleset(self, name: str, actions: dict[str, Callable[[object], None]], text: str) -> None:
+        """Register a ruleset given as JSON text (rules without ``run``) and an action per rule."""
+        if name in self._ruleset_directory:
+            raise ValueError(f"ruleset '{name}' is already registered")
+        ruleset = _TextRuleset(name, self, actions, text)
+        self._ruleset_directory[name] = ruleset
+        self._ruleset_list.append(ruleset)
+
+    def post_text(self, name: str, text: str) -> None:
+        """Post one event given as JSON text; raises MessageNotHandledException if no rule matches."""
+        ruleset = self.get_ruleset(name)
+        self._handle_function(ruleset, ruleset.assert_event_text, text, None)
+
+
+class _Recorder:
+    """Where the actions write: (candidate, rule index) -> outcome, and anything that went wrong."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[tuple[int, int], str] = {}
+        self.errors: list[str] = []
+
+    def action(self, rule_index: int, kind: str) -> Callable[[object], None]:
+        outcome = KINDS[kind]
+
+        def record(c: object) -> None:
+            try:
+                message = c.m  # type: ignore[attr-defined]
+                key = (int(message["i"]), int(message["r"]))
+                if key[1] != rule_index:
+                    self.errors.append(f"rule r{rule_index}${kind} matched an event of rule {key[1]}")
+                elif key in self.outcomes:
+                    self.errors.append(f"two outcomes for candidate {key[0]}, rule {key[1]}")
+                else:
+                    self.outcomes[key] = outcome
+            except BaseException as exc:  # noqa: BLE001 - durable would swallow it into the session state
+                self.errors.append(f"action r{rule_index}${kind} failed: {exc!r}")
+        return record
+
+
+class _LoadedPack:
+    """A compiled pack's rulesets, registered on their own host, with a recorder for the actions."""
+
+    def __init__(self, compiled: CompiledPack, texts: list[str]) -> None:
+        self.host = SyncHost()
+        self.recorder = _Recorder()
+        self.lock = threading.Lock()
+        self.names: list[str] = []
+        self.closed = False
+        for definition, text in zip(compiled.rulesets(), texts, strict=True):
+            name = unique_ruleset_name("screen")
+            actions = {}
+            for rule_name in definition:
+                key, _, kind = rule_name.partition("$")
+                # "never" (a placeholder in a ruleset whose rules never match) gets an unused action
+                actions[rule_name] = self.recorder.action(*((int(key[1:]), kind) if kind else (-1, "na")))
+            self.host.add_ruleset(name, actions, text)
+            self.names.append(name)
+
+    def close(self) -> None:
+        """Free the rulesets (durable keeps a session's memory even so; see the module docstring)."""
+        for name in self.names:
+            _durable.durable_rules_engine.delete_ruleset(self.host.get_ruleset(name)._handle)
+        self.names = []
+        self.closed = True
+
+    def decide(self, compiled: CompiledPack, rows: Sequence[dict[str, object]],
+               constants: dict[str, object]) -> OutcomeMatrix:
+        """Post one event per (row, rule) and collect what the actions recorded; defects raise."""
+        recorder = self.recorder
+        recorder.outcomes, recorder.errors = {}, []
+        ruleset_of = {r: self.names[c] for c, chunk in enumerate(compiled.chunks) for r in chunk}
+        targets = [(rule, ruleset_of[rule.index]) for rule in compiled.rules]
+        for i, row in enumerate(rows):
+            env = {**row, **constants}
+            for rule, name in targets:
+                where = f"candidate {i + 1} ({row.get('id')}), rule '{rule.rule_id}'"
+                try:
+                    text = event_json(rule.event(env, i))
+                except ValueError as exc:
+                    raise ValueError(f"{where}: {exc}; screen it with --engine vector or reference") from exc
+                before = len(recorder.outcomes)
+                try:
+                    self.host.post_text(name, text)
+                    handled = True
+                except MessageNotHandledException:
+                    handled = False
+                if recorder.errors:
+                    raise RuntimeError(f"durable_rules action failed, {where}: {'; '.join(recorder.errors)}")
+                recorded = len(recorder.outcomes) - before
+                if recorded != int(handled):
+                    raise RuntimeError(f"durable_rules {'matched' if handled else 'refused'} the event of {where} "
+                                       f"but its actions recorded {recorded} outcomes")
+        for name in self.names:
+            state = self.host.get_state(name, "0")
+            if "exception" in state:
+                raise RuntimeError(f"durable_rules session reports an error: {state['exception']}")
+        width = len(compiled.rules)
+        return [[recorder.outcomes.get((i, r), "missing") for r in range(width)] for i in range(len(rows))]
+
+
+_cache: OrderedDict[tuple[str, ...], _LoadedPack] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _loaded(compiled: CompiledPack) -> tuple[tuple[str, ...], _LoadedPack]:
+    """The registered rulesets of ``compiled``: reused if the same JSON was loaded before."""
+    texts = tuple(durable_json(definition) for definition in compiled.rulesets())
+    evicted = []
+    with _cache_lock:
+        loaded = _cache.get(texts)
+        if loaded is None:
+            loaded = _cache[texts] = _LoadedPack(compiled, list(texts))
+            while len(_cache) > CACHE_SIZE:
+                evicted.append(_cache.popitem(last=False)[1])
+        _cache.move_to_end(texts)
+    for old in evicted:
+        with old.lock:
+            old.close()
+    return texts, loaded
+
+
+def _forget(key: tuple[str, ...], loaded: _LoadedPack) -> None:
+    with _cache_lock:
+        if _cache.get(key) is loaded:
+            del _cache[key]
 
 
 class DurableEngine:
-    """Decides outcomes with durable_rules."""
+    """Decides outcomes with durable_rules (see the module docstring)."""
 
     name = "durable"
 
-    def compile(self, resolved: ResolvedPack) -> list[CompiledRule]:
-        """The pack's rules in durable's JSON terms (also shown by tests and ``check``)."""
-        fields = set(resolved.pack.fields) | (set(BUILTIN_NAMES) - {"as_of"})
-        compiled = compile_rules(resolved.pack.rules, resolved.constants(), fields)
-        for c in compiled:
-            count = len(c.properties) + len(c.lifted) + 1
-            if count > MAX_PROPERTIES:
-                raise ValueError(f"rule '{c.rule_id}' reads {count} properties; durable_rules allows {MAX_PROPERTIES}: "
-                                 "split the rule or use --engine vector")
-        return compiled
+    def compile(self, resolved: ResolvedPack) -> CompiledPack:
+        """The pack's rules in durable's JSON terms, split into rulesets."""
+        return compile_pack(resolved, RULES_PER_RULESET)
+
+    def compile_report(self, resolved: ResolvedPack) -> list[dict[str, object]]:
+        """Per rule: its durable rules (JSON conditions), the fields its events carry, what is lifted."""
+        return self.compile(resolved).report()
 
     def decide(self, resolved: ResolvedPack, rows: Sequence[dict[str, object]]) -> OutcomeMatrix:
+        """Outcome of every rule (pack order) for every row (list order); see :class:`Engine`."""
         compiled = self.compile(resolved)
-        n_rules = len(compiled)
-        matrix: OutcomeMatrix = [["missing"] * n_rules for _ in rows]
-        if not n_rules or not rows:
-            return matrix
-        host = SyncHost()
-        decided: list[tuple[int, int, str]] = []
-        current = [0]
-
-        def action(kind: str):  # noqa: ANN202 - durable calls it with a closure
-            def record(c) -> None:  # noqa: ANN001
-                decided.append((current[0], int(c.m["r"]), _KIND_OUTCOME[kind]))
-            return record
-
-        ruleset_of: dict[int, str] = {}
-        for start in range(0, n_rules, RULES_PER_RULESET):
-            chunk = compiled[start:start + RULES_PER_RULESET]
-            name = unique_name("screen")
-            definition: dict[str, dict] = {}
-            for c in chunk:
-                for rule_name, rule in c.durable_rules().items():
-                    rule["run"] = action(rule_name.rsplit("$", 1)[1])
-                    definition[rule_name] = rule
-                ruleset_of[c.index] = name
-            if not definition:  # every rule of the chunk is always missing
-                definition["never"] = {"all": [{"m": {"r": -1}}], "run": action("na")}
-            host.set_rulesets({name: definition})
-
+        if not compiled.rules or not rows:
+            return [["missing"] * len(compiled.rules) for _ in rows]
         constants = resolved.constants()
-        for i, row in enumerate(rows):
-            current[0] = i
-            for c in compiled:
-                before = len(decided)
+        while True:
+            key, loaded = _loaded(compiled)
+            with loaded.lock:
+                if loaded.closed:  # evicted by another thread meanwhile
+                    continue
                 try:
-                    host.post(ruleset_of[c.index], c.fact(row, constants))
-                except MessageNotHandledException:
-                    pass
-                got = len(decided) - before
-                if got > 1:
-                    raise RuntimeError(f"durable_rules matched {got} outcomes of rule '{c.rule_id}' for one candidate")
-        for i, r, outcome in decided:
-            if matrix[i][r] != "missing":
-                raise RuntimeError(f"two outcomes recorded for candidate {i}, rule {r}")
-            matrix[i][r] = outcome
-        for name in set(ruleset_of.values()):
-            state = host.get_state(name, "0")
-            if state and any(k.startswith("$") and "error" in k.lower() for k in state):
-                raise RuntimeError(f"durable_rules reported an error in an action: {state}")
-        return matrix
+                    return loaded.decide(compiled, rows, constants)
+                except BaseException:
+                    _forget(key, loaded)  # its session may hold half-done work: never reuse it
+                    loaded.close()
+                    raise

@@ -28,6 +28,12 @@ def _ordinal(value: object) -> object:
     return value.toordinal() if isinstance(value, dt.date) else value
 
 
+def _kinds(values: object) -> set[str]:
+    """The language types among some plain values (missing ignored)."""
+    return {("bool" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else type(v).__name__)
+            for v in values if v is not None}  # type: ignore[union-attr]
+
+
 def column(values: list[object], kind: str) -> pd.Series:
     """A typed column from plain values (None = missing)."""
     if kind in ("number", "integer"):
@@ -128,7 +134,10 @@ class _Eval:
             if not isinstance(mapping, dict):
                 return None
             if isinstance(key, pd.Series):
-                mapped = key.astype(object).map(lambda k: None if k is pd.NA else mapping.get(k))
+                keys = [None if k is pd.NA else k for k in key.astype(object).tolist()]
+                mapped = pd.Series([None if k is None else mapping.get(k) for k in keys], dtype=object)
+                if len(_kinds(mapping.values())) > 1:  # values of several types: compare them row by row
+                    return pd.Series([None if v is None else _ordinal(v) for v in mapped], dtype=object)
                 return self.typed_objects(mapped)
             return _ordinal(mapping.get(key)) if key is not None else None
         if isinstance(node, n.Call):
@@ -141,8 +150,10 @@ class _Eval:
         return value
 
     def typed_objects(self, values: pd.Series) -> pd.Series:
-        sample = next((v for v in values if v is not None and v is not pd.NA), None)
         plain = [None if v is pd.NA else v for v in values]
+        if len(_kinds(plain)) > 1:  # values of several types: keep them as they are
+            return pd.Series(plain, dtype=object)
+        sample = next((v for v in plain if v is not None), None)
         if isinstance(sample, bool):
             return column(plain, "bool")
         if isinstance(sample, (int, float)):
@@ -167,7 +178,9 @@ class _Eval:
             both = a.notna() & b.notna()
             value = node.op == "!="
             return pd.Series(np.where(both, value, pd.NA), dtype="boolean")
-        if isinstance(b, bool) != (a.dtype == "boolean"):
+        if a.dtype == object or (isinstance(b, pd.Series) and b.dtype == object):
+            return self.elementwise(node.op, a, b)  # values of mixed types: the reference's rules, row by row
+        if not isinstance(b, pd.Series) and isinstance(b, bool) != (a.dtype == "boolean"):
             value = node.op == "!="
             return pd.Series(np.where(a.notna(), value, pd.NA), dtype="boolean")
         if a.dtype == "boolean" and node.op in ("==", "!="):
@@ -176,6 +189,13 @@ class _Eval:
             return eq if node.op == "==" else ~eq
         op = {"<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__", "==": "__eq__", "!=": "__ne__"}[node.op]
         return getattr(a, op)(b).astype("boolean")
+
+    def elementwise(self, op: str, a: pd.Series, b: object) -> pd.Series:
+        from screening.lang.evaluate import compare
+        right = b.astype(object).tolist() if isinstance(b, pd.Series) else [b] * self.length
+        values = [compare(op, None if x is pd.NA else x, None if y is pd.NA else y)
+                  for x, y in zip(a.astype(object).tolist(), right)]
+        return pd.Series([pd.NA if v is None else v for v in values], dtype="boolean")
 
     def member(self, needle: object, container: object) -> pd.Series:
         if isinstance(container, dict):

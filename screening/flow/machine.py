@@ -13,7 +13,7 @@ durable's timers run on the wall clock, and a screening date is not the wall clo
 
 from __future__ import annotations
 
-from screening.durable_host import MessageNotHandledException, SyncHost, unique_name
+from screening.engines.durable import MessageNotHandledException, SyncHost, unique_ruleset_name as unique_name
 from screening.flow.model import Flow
 
 
