@@ -1,73 +1,162 @@
 """Compare two positions: which candidates' verdicts or outcomes differ, and what is behind each difference.
 
-A difference in a rule's outcome is traced to one of: the rule exists in only one pack; the
-same rule id has a different condition; the same rule reads a parameter whose value in force
-differs; or (same condition, same parameters) a derived field or severity differs.
+Two runs of the same candidate list under packs A and B are matched by candidate id. A rule
+whose outcome differs is traced to its causes, in this order:
+
+- ``only_in_a`` / ``only_in_b``: the rule exists in one pack only;
+- ``condition``: the same rule id with a different condition (``applies_if`` / ``require``,
+  compared as printed by :func:`screening.lang.parse.unparse`, so spacing does not count);
+- ``parameters``: the same condition reading a parameter whose value in force differs
+  (directly, or through a derived field such as ``amount_usd`` reading ``jpy_per_usd``);
+- ``severity``: blocking in one pack, advisory in the other;
+- ``derived_field``: a derived field the rule reads is defined differently;
+- ``fields``: none of these (the packs type the candidate's inputs differently).
+
+Besides the per-candidate differences, :attr:`Comparison.pack_differences` lists what differs
+between the packs themselves, each with the candidates it touches.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from screening.explain import jsonable
+from screening.explain import jsonable, show
+from screening.fixes import Remedy
 from screening.lang.parse import unparse
 from screening.outcomes import Outcome, RunResult
-from screening.pack.compiled import PackRule, ResolvedPack
+from screening.pack.compiled import PackRule, ResolvedPack, RulePack
+
+CAUSES = ("only_in_a", "only_in_b", "condition", "parameters", "severity", "derived_field", "fields")
 
 
 @dataclass
 class RuleDifference:
-    """One rule whose outcome differs for a candidate between position A and position B."""
+    """One rule whose outcome (or severity) differs for a candidate between position A and position B."""
 
     rule: str
+    title: str
     outcome_a: str | None
     outcome_b: str | None
     severity_a: str | None
     severity_b: str | None
-    cause: str  # only_in_a | only_in_b | condition | parameters | derived_or_severity
+    cause: str
     explanation: str
     parameters: dict[str, tuple[object, object]] = field(default_factory=dict)
+    condition_a: str | None = None
+    condition_b: str | None = None
     message_a: str | None = None
     message_b: str | None = None
+    values_a: dict[str, object] = field(default_factory=dict)
+    values_b: dict[str, object] = field(default_factory=dict)
+    fix_a: str | None = None
+    fix_b: str | None = None
     source: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"rule": self.rule, "outcome_a": self.outcome_a, "outcome_b": self.outcome_b,
+        return {"rule": self.rule, "title": self.title, "outcome_a": self.outcome_a, "outcome_b": self.outcome_b,
                 "severity_a": self.severity_a, "severity_b": self.severity_b, "cause": self.cause,
                 "explanation": self.explanation,
                 "parameters": {k: {"a": jsonable(a), "b": jsonable(b)} for k, (a, b) in self.parameters.items()},
-                "message_a": self.message_a, "message_b": self.message_b, "source": self.source}
+                "condition_a": self.condition_a, "condition_b": self.condition_b,
+                "message_a": self.message_a, "message_b": self.message_b,
+                "values_a": self.values_a, "values_b": self.values_b,
+                "fix_a": self.fix_a, "fix_b": self.fix_b, "source": self.source}
 
 
 @dataclass
 class CandidateDifference:
+    """A candidate whose verdict or outcomes differ, with each rule behind it and its remedy under each pack."""
+
     id: str
     verdict_a: str
     verdict_b: str
     rules: list[RuleDifference]
+    remedy_a: Remedy | None = None
+    remedy_b: Remedy | None = None
+    inputs: dict[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "verdict_a": self.verdict_a, "verdict_b": self.verdict_b,
+                "remedy_a": self.remedy_a.as_dict() if self.remedy_a else None,
+                "remedy_b": self.remedy_b.as_dict() if self.remedy_b else None,
                 "rules": [r.as_dict() for r in self.rules]}
 
 
 @dataclass
+class PackDifference:
+    """Something the two packs hold differently: a rule, a parameter in force, or a derived field.
+
+    ``a`` and ``b`` are as each pack has it (a condition, a value, a severity, a derivation), or
+    None where the pack lacks it; ``candidates`` are the ids whose outcomes it changes.
+    """
+
+    kind: str  # rule_only_in_a | rule_only_in_b | condition | severity | parameter | derived_field
+    name: str
+    title: str
+    a: str | None
+    b: str | None
+    source_a: str | None = None
+    source_b: str | None = None
+    candidates: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "name": self.name, "title": self.title, "a": self.a, "b": self.b,
+                "source_a": self.source_a, "source_b": self.source_b, "candidates": self.candidates}
+
+
+@dataclass
 class Comparison:
+    """Two runs of one list under two packs, the packs' own differences, and each candidate's."""
+
     a: RunResult
     b: RunResult
     differences: list[CandidateDifference]
+    pack_differences: list[PackDifference] = field(default_factory=list)
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return str(self.a.run["pack"]), str(self.b.run["pack"])
 
     def as_dict(self) -> dict[str, object]:
         def head(r: RunResult) -> dict[str, object]:
-            keys = ("pack", "pack_version", "pack_title", "pack_hash", "as_of", "engine")
+            keys = ("pack", "pack_version", "pack_title", "pack_hash", "candidates", "as_of", "engine")
             return {**{k: r.run.get(k) for k in keys}, "summary": r.summary}
         return {"a": head(self.a), "b": head(self.b), "candidates_compared": len(self.a.candidates),
+                "pack_differences": [p.as_dict() for p in self.pack_differences],
                 "differences": [d.as_dict() for d in self.differences]}
 
 
-def _condition(rule: PackRule) -> str:
+def condition_text(rule: PackRule) -> str:
+    """A rule's condition as the language prints it: ``require`` and, if any, ``(if applies_if)``."""
     text = unparse(rule.require)
     return text if rule.applies_if is None else f"{text} (if {unparse(rule.applies_if)})"
+
+
+def _as_written(rule: PackRule) -> str:
+    text = rule.require.text or unparse(rule.require)
+    if rule.applies_if is not None:
+        text += f" (if {rule.applies_if.text or unparse(rule.applies_if)})"
+    return text
+
+
+def _derivation(pack: RulePack, name: str) -> str | None:
+    f = pack.fields.get(name)
+    return unparse(f.derive) if f is not None and f.derive is not None else None
+
+
+def names_reached(rule: PackRule, pack: RulePack) -> list[str]:
+    """Names a rule reads, directly or through derived fields, in first-seen order."""
+    seen: dict[str, None] = {}
+    stack = list(rule.names())
+    while stack:
+        name = stack.pop(0)
+        if name in seen:
+            continue
+        seen[name] = None
+        f = pack.fields.get(name)
+        if f is not None and f.derive is not None:
+            stack.extend(f.derive.names())
+    return list(seen)
 
 
 def compare_runs(a: RunResult, b: RunResult, pack_a: ResolvedPack, pack_b: ResolvedPack) -> Comparison:
@@ -87,42 +176,100 @@ def compare_runs(a: RunResult, b: RunResult, pack_a: ResolvedPack, pack_b: Resol
             xa, xb = oa.get(rule_id), ob.get(rule_id)
             if xa is not None and xb is not None and (xa.outcome, xa.severity) == (xb.outcome, xb.severity):
                 continue
-            if xa is not None and xb is None and xa.outcome in ("pass", "not_applicable"):
+            if xb is None and xa is not None and xa.outcome in ("pass", "not_applicable"):
                 continue  # a rule only A has, and it does not bite here
-            if xb is not None and xa is None and xb.outcome in ("pass", "not_applicable"):
+            if xa is None and xb is not None and xb.outcome in ("pass", "not_applicable"):
                 continue
-            diffs.append(_explain(rule_id, xa, xb, rules_a.get(rule_id), rules_b.get(rule_id), pack_a, pack_b))
+            diffs.append(explain_difference(rule_id, xa, xb, rules_a.get(rule_id), rules_b.get(rule_id),
+                                            pack_a, pack_b))
         if diffs or ca.verdict != cb.verdict:
-            out.append(CandidateDifference(ca.id, ca.verdict, cb.verdict, diffs))
-    return Comparison(a, b, out)
+            out.append(CandidateDifference(ca.id, ca.verdict, cb.verdict, diffs, ca.remedy, cb.remedy, ca.inputs))
+    return Comparison(a, b, out, pack_differences(pack_a, pack_b, out))
 
 
-def _explain(rule_id: str, xa: Outcome | None, xb: Outcome | None, ra: PackRule | None, rb: PackRule | None,
-             pa: ResolvedPack, pb: ResolvedPack) -> RuleDifference:
-    base = dict(rule=rule_id, outcome_a=xa.outcome if xa else None, outcome_b=xb.outcome if xb else None,
-                severity_a=xa.severity if xa else None, severity_b=xb.severity if xb else None,
-                message_a=xa.message if xa else None, message_b=xb.message if xb else None,
-                source=(xa or xb).source if (xa or xb) else None)
+def explain_difference(rule_id: str, xa: Outcome | None, xb: Outcome | None, ra: PackRule | None,
+                       rb: PackRule | None, pa: ResolvedPack, pb: ResolvedPack) -> RuleDifference:
+    """Why rule ``rule_id`` decides differently under A and B (see the module docstring for causes)."""
+    some = ra or rb
+    base: dict[str, object] = dict(
+        rule=rule_id, title=some.spec.title if some else rule_id,
+        outcome_a=xa.outcome if xa else None, outcome_b=xb.outcome if xb else None,
+        severity_a=xa.severity if xa else None, severity_b=xb.severity if xb else None,
+        condition_a=_as_written(ra) if ra else None, condition_b=_as_written(rb) if rb else None,
+        message_a=xa.message if xa else None, message_b=xb.message if xb else None,
+        values_a=xa.values if xa else {}, values_b=xb.values if xb else {},
+        fix_a=xa.fix.text if xa and xa.fix else None, fix_b=xb.fix.text if xb and xb.fix else None,
+        source=xa.source if xa else xb.source if xb else None)
     name_a, name_b = pa.pack.name, pb.pack.name
-    if ra is None:
-        return RuleDifference(**base, cause="only_in_b", explanation=f"only {name_b} has rule '{rule_id}': {rb.spec.title}")  # type: ignore[union-attr]
-    if rb is None:
-        return RuleDifference(**base, cause="only_in_a", explanation=f"only {name_a} has rule '{rule_id}': {ra.spec.title}")
-    ca, cb = _condition(ra), _condition(rb)
-    if ca != cb:
-        return RuleDifference(**base, cause="condition",
-                              explanation=f"the condition differs: {name_a} requires `{ca}`, {name_b} requires `{cb}`")
-    params = {n: (pa.params[n], pb.params[n]) for n in ra.names()
-              if n in pa.params and n in pb.params and pa.params[n] != pb.params[n]}
-    params.update({n: (pa.params.get(n), pb.params.get(n)) for n in ra.names()
-                   if (n in pa.params) != (n in pb.params)})
+    if ra is None or rb is None:
+        only, rule = (name_b, rb) if ra is None else (name_a, ra)
+        assert rule is not None
+        return RuleDifference(**base, cause="only_in_b" if ra is None else "only_in_a",  # type: ignore[arg-type]
+                              explanation=f"only {only} has this rule; it requires `{_as_written(rule)}`")
+    causes: list[tuple[str, str]] = []
+    if condition_text(ra) != condition_text(rb):
+        causes.append(("condition", f"the condition differs: {name_a} requires `{_as_written(ra)}`, "
+                                    f"{name_b} requires `{_as_written(rb)}`"))
+    reached = list(dict.fromkeys(names_reached(ra, pa.pack) + names_reached(rb, pb.pack)))
+    params = {x: (pa.params.get(x), pb.params.get(x)) for x in reached
+              if (x in pa.params or x in pb.params) and pa.params.get(x) != pb.params.get(x)}
     if params:
-        text = ", ".join(f"{n} = {jsonable(x)} vs {jsonable(y)}" for n, (x, y) in params.items())
-        return RuleDifference(**base, cause="parameters", parameters=params,
-                              explanation=f"same condition `{ca}`, different parameter values in force: {text}")
+        text = "; ".join(f"{x} is {show(va)} under {name_a} and {show(vb)} under {name_b}"
+                         for x, (va, vb) in params.items())
+        causes.append(("parameters", f"different parameter values in force: {text}"))
     if ra.spec.severity != rb.spec.severity:
-        return RuleDifference(**base, cause="derived_or_severity",
-                              explanation=f"same condition, but {ra.spec.severity.value} in {name_a} and "
-                                          f"{rb.spec.severity.value} in {name_b}")
-    return RuleDifference(**base, cause="derived_or_severity",
-                          explanation="same condition and parameters: a derived field it reads is defined differently")
+        causes.append(("severity", f"{ra.spec.severity.value} in {name_a}, {rb.spec.severity.value} in {name_b}"))
+    derived = [x for x in reached if _derivation(pa.pack, x) != _derivation(pb.pack, x)]
+    if derived:
+        text = "; ".join(f"{x} = `{_derivation(pa.pack, x) or 'an input'}` under {name_a}, "
+                         f"`{_derivation(pb.pack, x) or 'an input'}` under {name_b}" for x in derived)
+        causes.append(("derived_field", f"a field it reads is computed differently: {text}"))
+    if not causes:
+        causes.append(("fields", "same condition, parameters and derived fields: the packs declare the "
+                                 "candidate's inputs differently"))
+    return RuleDifference(**base, cause=causes[0][0], explanation="; and ".join(c[1] for c in causes),  # type: ignore[arg-type]
+                          parameters=params)
+
+
+def pack_differences(pa: ResolvedPack, pb: ResolvedPack, diffs: list[CandidateDifference]) -> list[PackDifference]:
+    """What the packs hold differently, each with the candidates whose outcomes it changes (those first)."""
+    a, b = pa.pack, pb.pack
+    rules_a, rules_b = {r.id: r for r in a.rules}, {r.id: r for r in b.rules}
+    found: dict[tuple[str, str], PackDifference] = {}
+    for rid in list(rules_a) + [r for r in rules_b if r not in rules_a]:
+        ra, rb = rules_a.get(rid), rules_b.get(rid)
+        if ra is None or rb is None:
+            rule = ra or rb
+            kind = "rule_only_in_a" if rb is None else "rule_only_in_b"
+            found[(kind, rid)] = PackDifference(kind, rid, rule.spec.title,  # type: ignore[union-attr]
+                                                _as_written(ra) if ra else None, _as_written(rb) if rb else None,
+                                                ra.spec.source if ra else None, rb.spec.source if rb else None)
+            continue
+        if condition_text(ra) != condition_text(rb):
+            found[("condition", rid)] = PackDifference("condition", rid, ra.spec.title, _as_written(ra),
+                                                       _as_written(rb), ra.spec.source, rb.spec.source)
+        if ra.spec.severity != rb.spec.severity:
+            found[("severity", rid)] = PackDifference("severity", rid, ra.spec.title, ra.spec.severity.value,
+                                                      rb.spec.severity.value, ra.spec.source, rb.spec.source)
+    for name in list(pa.params) + [p for p in pb.params if p not in pa.params]:
+        va, vb = pa.params.get(name), pb.params.get(name)
+        if va != vb or (name in pa.params) != (name in pb.params):
+            found[("parameter", name)] = PackDifference(
+                "parameter", name, "", show(va) if name in pa.params else None, show(vb) if name in pb.params else None,
+                pa.sources.get(name), pb.sources.get(name))
+    for name in list(a.fields) + [f for f in b.fields if f not in a.fields]:
+        da, db = _derivation(a, name), _derivation(b, name)
+        if (da or db) and da != db:
+            found[("derived_field", name)] = PackDifference("derived_field", name, "", da, db)
+    for d in diffs:
+        for r in d.rules:
+            keys = [("rule_only_in_a" if r.cause == "only_in_a" else "rule_only_in_b", r.rule),
+                    ("condition", r.rule), ("severity", r.rule)]
+            keys += [("parameter", p) for p in r.parameters]
+            if r.cause not in ("only_in_a", "only_in_b"):
+                ra, rb = rules_a[r.rule], rules_b[r.rule]
+                keys += [("derived_field", x) for x in names_reached(ra, a) + names_reached(rb, b)]
+            for key in keys:
+                if key in found and d.id not in found[key].candidates:
+                    found[key].candidates.append(d.id)
+    return sorted(found.values(), key=lambda p: not p.candidates)  # stable: what bites here first

@@ -4,13 +4,16 @@ For a failed rule: the smallest change of one candidate input that makes the rul
 other inputs held. Numeric inputs are moved to where a failing comparison's two sides meet —
 solved exactly where the comparison is linear in the input (also through derived fields such
 as ``equity / amount``), by bisection where it is monotone but not linear — and the result is
-checked by re-evaluating the rule. Yes/no inputs are flipped. For a candidate: the fixes of its
-failed blocking rules applied together, checked to give ``eligible``; or a plain statement of
-what no change of inputs can repair.
+checked by re-evaluating the rule. Yes/no inputs are flipped; a credit rating read through
+``rating()`` is moved along its own scale (S&P or Moody's) to the nearest grade that passes.
+Other text inputs (a sector, a country) are what a project *is*, not a figure it can change,
+and get no fix. For a candidate: the fixes of its failed blocking rules applied together,
+checked to give ``eligible``; or a plain statement of what no change of inputs can repair.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -19,6 +22,7 @@ from screening.engines.reference import decide_rule
 from screening.explain import Fix, find_fix, show
 from screening.lang import nodes as n
 from screening.lang.evaluate import evaluate
+from screening.lang.functions import _MOODYS, _SP, RATING_RANK
 from screening.pack.compiled import PackRule, ResolvedPack, RulePack
 
 Env = Mapping[str, object]
@@ -138,23 +142,37 @@ def _nudge(x: float, towards_from: float) -> list[float]:
 
 def find_rule_fix(rule: PackRule, env: Env, resolved: ResolvedPack) -> Fix | None:
     """The smallest single-input change that makes a failed rule pass, or None."""
+    found = rule_fixes(rule, env, resolved)
+    return found[0] if found else None
+
+
+def rule_fixes(rule: PackRule, env: Env, resolved: ResolvedPack) -> list[Fix]:
+    """For a failed rule, the smallest passing change of each input it reads, smallest first.
+
+    Cost is the relative change of a number, the grades a rating moves; flipping a yes/no input
+    comes last (it is a different project more than a different figure).
+    """
     pack = resolved.pack
     if decide_rule(rule, dict(env)) != "fail":
-        return None
-    best: tuple[float, Fix] | None = None
-    for field in _inputs_reaching(rule.require.names(), pack):
+        return []
+    found: list[tuple[float, int, Fix]] = []
+    for order, field in enumerate(_inputs_reaching(rule.require.names(), pack)):
         kind = pack.fields[field].spec.type.value
         current = env.get(field)
         if current is None:
             continue
         if kind == "bool":
             if decide_rule(rule, _env_with(resolved, env, field, not current)) == "pass":
-                fix = Fix(field, not current, f"set {field} from {show(current)} to {show(not current)}")
-                if best is None:
-                    best = (float("inf"), fix)
+                found.append((float("inf"), order, Fix(field, not current, describe(field, current, not current))))
+            continue
+        if kind == "string" and _read_by_rating(rule, field):
+            rated = _rating_fix(rule, env, resolved, field)
+            if rated is not None:
+                found.append((rated[0], order, rated[1]))
             continue
         if kind not in _INPUT_TYPES:
             continue
+        best: tuple[float, int, Fix] | None = None
         for root in _candidate_values(resolved, env, rule, field):
             tries = [v for raw in _nudge(root, float(current)) for v in (_tidy(raw), raw)]  # type: ignore[arg-type]
             for value in tries:
@@ -162,18 +180,62 @@ def find_rule_fix(rule: PackRule, env: Env, resolved: ResolvedPack) -> Fix | Non
                     value = float(round(value))
                 if decide_rule(rule, _env_with(resolved, env, field, value)) == "pass":
                     cost = abs(value - float(current)) / max(abs(float(current)), 1e-12)  # type: ignore[arg-type]
-                    verb = "raise" if value > current else "lower"  # type: ignore[operator]
                     shown = int(value) if kind == "integer" else value
-                    fix = Fix(field, shown, f"{verb} {field} from {show(current)} to {show(shown)}")
                     if best is None or cost < best[0]:
-                        best = (cost, fix)
+                        best = (cost, order, Fix(field, shown, describe(field, current, shown)))
                     break
-    return best[1] if best else None
+        if best is not None:
+            found.append(best)
+    return [fix for _, _, fix in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def describe(field: str, current: object, to: object) -> str:
+    """'raise irr from 0.031 to 0.05', 'lower equity from … to …', 'set tokyo_consent from false to true'."""
+    if isinstance(to, bool) or isinstance(current, bool) or not _ordered(current, to):
+        return f"set {field} from {show(current)} to {show(to)}"
+    if isinstance(to, str):
+        verb = "raise" if RATING_RANK.get(to, 0) > RATING_RANK.get(str(current), 0) else "lower"
+    else:
+        verb = "raise" if to > current else "lower"  # type: ignore[operator]
+    return f"{verb} {field} from {show(current)} to {show(to)}"
+
+
+def _ordered(a: object, b: object) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return True
+    if isinstance(a, dt.date) and isinstance(b, dt.date):
+        return True
+    return isinstance(a, str) and isinstance(b, str) and a in RATING_RANK and b in RATING_RANK
+
+
+def _read_by_rating(rule: PackRule, field: str) -> bool:
+    return any(isinstance(node, n.Call) and node.func == "rating" and field in node.names()
+               for node in rule.require.walk())
+
+
+def _rating_fix(rule: PackRule, env: Env, resolved: ResolvedPack, field: str) -> tuple[float, Fix] | None:
+    """The nearest grade on the rating's own scale that makes the rule pass (cost: grades moved)."""
+    current = env.get(field)
+    rank = RATING_RANK.get(str(current).strip()) if current is not None else None
+    if rank is None:
+        return None
+    scale = _MOODYS if str(current).strip() in _MOODYS else _SP
+    for grade in sorted(scale, key=lambda g: (abs(RATING_RANK[g] - rank), -RATING_RANK[g])):
+        if grade != current and decide_rule(rule, _env_with(resolved, env, field, grade)) == "pass":
+            return float(abs(RATING_RANK[grade] - rank)), Fix(field, grade, describe(field, current, grade))
+    return None
 
 
 def _tidy(x: float) -> float:
     """A solved value rounded to 10 significant digits (tried first; kept only if it still passes)."""
     return float(f"{x:.10g}")
+
+
+def _why_blocked(rule: PackRule, env: Env, pack: RulePack) -> str:
+    """'not-a-purchase (A project, not a purchase of goods) fails on sector 'aircraft_purchase''."""
+    read = _inputs_reaching(rule.require.names(), pack)
+    values = ", ".join(f"{x} {show(env.get(x))}" for x in read)
+    return f"{rule.id} ({rule.spec.title}) fails on {values}" if values else f"{rule.id} ({rule.spec.title}) fails"
 
 
 @dataclass(frozen=True)
@@ -192,32 +254,51 @@ class Remedy:
 
 
 def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -> Remedy | None:
-    """For a candidate that is not eligible: the changes that make it eligible, or why none can."""
+    """For a candidate that is not eligible: the changes that make it eligible, or why none can.
+
+    Failed blocking rules are taken in pack order; each gets the smallest single-input change
+    that makes it pass without making another blocking rule fail (a bigger ``amount`` may close
+    an instrument gap and break the commitment ceiling). A rule no such change repairs is
+    ``blocked_by``. Blocking rules left undecided for want of data name the inputs to supply.
+    """
     pack = resolved.pack
-    failed = [r for r in pack.rules if r.spec.severity.value == "blocking" and outcomes.get(r.id) == "fail"]
-    missing = [r for r in pack.rules if r.spec.severity.value == "blocking" and outcomes.get(r.id) == "missing"]
+    blocking = [r for r in pack.rules if r.spec.severity.value == "blocking"]
+    failed = [r for r in blocking if outcomes.get(r.id) == "fail"]
+    missing = [r for r in blocking if outcomes.get(r.id) == "missing"]
     if not failed and not missing:
         return None
-    supply = tuple(dict.fromkeys(x for r in missing for x in _inputs_reaching(r.names(), pack) if env.get(x) is None))
-    changes: list[Fix] = []
-    blocked: list[str] = []
+    supply = tuple(dict.fromkeys(x for r in missing for x in _to_supply(r, env, pack)))
     current = dict(env)
+    changed: dict[str, object] = {}
+    blocked: list[str] = []
     for rule in failed:
-        if decide_rule(rule, current) == "pass":
+        if decide_rule(rule, current) != "fail":
             continue
-        fix = find_fix(rule, current, pack) or find_rule_fix(rule, current, resolved)
-        if fix is None:
+        ok_before = {r.id for r in blocking if decide_rule(r, current) != "fail"}
+        options = [f for f in (find_fix(rule, current, pack),) if f is not None] + rule_fixes(rule, current, resolved)
+        for fix in options:
+            trial = _env_with(resolved, current, fix.field, fix.to)
+            harmless = all(decide_rule(r, trial) != "fail" for r in blocking if r.id in ok_before)
+            if harmless and decide_rule(rule, trial) == "pass":
+                current, changed[fix.field] = trial, fix.to
+                break
+        else:
             blocked.append(rule.id)
-            continue
-        changes = [c for c in changes if c.field != fix.field] + [fix]
-        current = _env_with(resolved, current, fix.field, fix.to)
-    still = [r.id for r in failed if decide_rule(r, current) == "fail" and r.id not in blocked]
-    blocked += still
+    changes = tuple(Fix(f, to, describe(f, env.get(f), to)) for f, to in changed.items())
     if blocked:
-        text = ("no change of one input per rule makes it eligible: " + ", ".join(blocked)
-                + " cannot pass by changing one input of the candidate")
-        return Remedy(False, tuple(changes), tuple(blocked), supply, text)
+        reasons = "; ".join(_why_blocked(pack.rule(rule_id), env, pack) for rule_id in blocked)
+        text = f"no change of the candidate's inputs makes it eligible: {reasons}"
+        if changes:
+            text += " (elsewhere: " + "; ".join(c.text for c in changes) + ")"
+        return Remedy(False, changes, tuple(blocked), supply, text)
     parts = [c.text for c in changes]
     if supply:
         parts.append("supply " + ", ".join(supply))
-    return Remedy(True, tuple(changes), (), supply, "; ".join(parts))
+    return Remedy(True, changes, (), supply, "; ".join(parts))
+
+
+def _to_supply(rule: PackRule, env: Env, pack: RulePack) -> list[str]:
+    """Missing inputs behind an undecided rule: those of ``applies_if`` if that is what is unknown."""
+    from screening.lang.evaluate import truth
+    unknown = rule.applies_if if rule.applies_if is not None and truth(rule.applies_if, env) is None else rule.require
+    return [x for x in _inputs_reaching(unknown.names(), pack) if env.get(x) is None]

@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from screening.derive import with_derived
 from screening.engines.reference import decide_rule
 from screening.explain import find_fix
-from screening.fixes import _inputs_reaching, _env_with, find_remedy, find_rule_fix
+from screening.fixes import _env_with, _inputs_reaching, find_remedy, find_rule_fix
+from screening.outcomes import verdict_of
 from screening.pack.load import load_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 6, 1)
 PACKS = {name: load_pack(ROOT / "rules" / name).resolve(AS_OF) for name in ("framework", "japan", "us")}
+MINI = load_pack(ROOT / "tests/fixtures/packs/mini").resolve(AS_OF)
 
 money = st.floats(min_value=0, max_value=5e11, allow_nan=False, allow_infinity=False)
 candidates = st.fixed_dictionaries({
@@ -28,9 +30,10 @@ candidates = st.fixed_dictionaries({
     "currency": st.sampled_from(["USD", "JPY"]),
     "equity": money, "loans": money, "guarantees": money,
     "irr": st.floats(min_value=-0.2, max_value=0.3, allow_nan=False),
-    "credit_rating": st.sampled_from(["AAA", "BBB-", "BB", "B"]),
+    "credit_rating": st.sampled_from(["AAA", "BBB-", "BB", "B", "Ba1", "Caa2"]),
     "taiwan_link": st.booleans(), "tokyo_consent": st.booleans(), "supply_chain_benefit_japan": st.booleans(),
 })
+SETTINGS = settings(max_examples=120, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def env_of(resolved, record):
@@ -43,8 +46,12 @@ def numeric_threshold(rule, pack) -> bool:
     return bool(kinds & {"number", "integer"})
 
 
+def outcomes_of(resolved, env) -> dict[str, str]:
+    return {r.id: decide_rule(r, env) for r in resolved.pack.rules}
+
+
 @pytest.mark.parametrize("pack_name", sorted(PACKS))
-@settings(max_examples=120, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@SETTINGS
 @given(record=candidates)
 def test_every_failed_numeric_threshold_rule_gets_a_fix_that_works(pack_name: str, record) -> None:
     resolved = PACKS[pack_name]
@@ -54,7 +61,33 @@ def test_every_failed_numeric_threshold_rule_gets_a_fix_that_works(pack_name: st
             continue
         fix = find_fix(rule, env, resolved.pack) or find_rule_fix(rule, env, resolved)
         assert fix is not None, f"{rule.id}: no fix for {record}"
+        assert fix.field in _inputs_reaching(rule.require.names(), resolved.pack)  # one candidate input
         assert decide_rule(rule, _env_with(resolved, env, fix.field, fix.to)) == "pass", (rule.id, fix)
+
+
+@pytest.mark.parametrize("pack_name", sorted(PACKS))
+@SETTINGS
+@given(record=candidates)
+def test_a_possible_remedy_applied_makes_the_candidate_eligible(pack_name: str, record) -> None:
+    resolved = PACKS[pack_name]
+    env = env_of(resolved, record)
+    outcomes = outcomes_of(resolved, env)
+    remedy = find_remedy(resolved, env, outcomes)
+    severities = [(r.spec.severity.value, outcomes[r.id]) for r in resolved.pack.rules]
+    if verdict_of(severities) == "eligible":
+        assert remedy is None
+        return
+    assert remedy is not None and remedy.text
+    after = env
+    for change in remedy.changes:
+        after = _env_with(resolved, after, change.field, change.to)
+    failed_after = [r.id for r in resolved.pack.rules
+                    if r.spec.severity.value == "blocking" and decide_rule(r, after) == "fail"]
+    if remedy.possible:
+        assert failed_after == [], (remedy, failed_after)
+        assert len({c.field for c in remedy.changes}) == len(remedy.changes)  # one change per input
+    else:
+        assert remedy.blocked_by and set(remedy.blocked_by) <= set(failed_after)
 
 
 def test_fix_through_a_derived_share() -> None:
@@ -65,19 +98,79 @@ def test_fix_through_a_derived_share() -> None:
     assert fix.text == "lower equity from 400,000,000 to 20,000,000"
 
 
-def test_remedy_for_a_candidate_and_a_plain_no() -> None:
+def test_fix_of_a_linear_condition_is_exact() -> None:
+    # equity_share = equity / amount <= 0.02 holds exactly at equity = 0.02 * amount
+    env = env_of(MINI, {"id": "x", "sector": "energy", "amount": 3e9, "equity": 1e9, "irr": 0.07})
+    fix = find_rule_fix(MINI.pack.rule("equity-cap"), env, MINI)
+    assert fix.field == "equity" and fix.to == 6e7
+    env = env_of(MINI, {"id": "x", "sector": "energy", "amount": 3e9, "equity": 1e7, "irr": 0.031})
+    fix = find_fix(MINI.pack.rule("irr-floor"), env, MINI.pack)
+    assert (fix.field, fix.to, fix.text) == ("irr", 0.05, "raise irr from 0.031 to 0.05")
+
+
+def test_a_rating_moves_to_the_nearest_grade_on_its_own_scale() -> None:
+    resolved = PACKS["japan"]
+    rule = resolved.pack.rule("investment-grade")
+    for rating, to in (("B+", "BBB-"), ("Ba2", "Baa3"), ("CCC", "BBB-")):
+        env = env_of(resolved, {"id": "x", "credit_rating": rating})
+        fix = find_rule_fix(rule, env, resolved)
+        assert (fix.field, fix.to) == ("credit_rating", to)
+        assert fix.text == f"raise credit_rating from '{rating}' to '{to}'"
+
+
+def test_remedy_for_a_candidate() -> None:
     resolved = PACKS["japan"]
     base = {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD", "irr": 0.03,
-            "credit_rating": "A", "taiwan_link": True, "tokyo_consent": False}
+            "credit_rating": "B", "taiwan_link": True, "tokyo_consent": False}
     env = env_of(resolved, base)
-    outcomes = {r.id: decide_rule(r, env) for r in resolved.pack.rules}
-    remedy = find_remedy(resolved, env, outcomes)
-    assert remedy.possible and {c.field for c in remedy.changes} == {"irr", "tokyo_consent"}
+    remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
+    assert remedy.possible and {c.field for c in remedy.changes} == {"irr", "tokyo_consent", "credit_rating"}
+    assert "raise irr from 0.03 to 0.05" in remedy.text and "raise credit_rating from 'B' to 'BBB-'" in remedy.text
     after = env
     for c in remedy.changes:
         after = _env_with(resolved, after, c.field, c.to)
     assert all(decide_rule(r, after) != "fail" for r in resolved.pack.rules if r.spec.severity.value == "blocking")
-    env = env_of(resolved, {**base, "irr": 0.08, "tokyo_consent": True, "credit_rating": "B"})
-    outcomes = {r.id: decide_rule(r, env) for r in resolved.pack.rules}
-    nothing = find_remedy(resolved, env, outcomes)
-    assert not nothing.possible and nothing.blocked_by == ("investment-grade",)
+
+
+def test_remedy_asks_for_missing_data() -> None:
+    resolved = PACKS["japan"]
+    env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD"})
+    remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
+    # taiwan-consent applies only if taiwan_link: ask for the link, not yet for Tokyo's consent
+    assert remedy.possible and remedy.changes == () and remedy.supply == ("irr", "credit_rating", "taiwan_link")
+    assert remedy.text == "supply irr, credit_rating, taiwan_link"
+
+
+def test_a_change_that_breaks_another_rule_is_not_proposed() -> None:
+    # only a far bigger amount closes the instrument gap, and that breaks the commitment ceiling
+    resolved = PACKS["japan"]
+    env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e6, "currency": "USD",
+                            "equity": 0.0, "loans": 6e10, "guarantees": 5e11, "irr": 0.07, "credit_rating": "A",
+                            "taiwan_link": False})
+    outcomes = outcomes_of(resolved, env)
+    assert outcomes["instruments-add-up"] == "fail" and outcomes["within-commitment"] == "pass"
+    remedy = find_remedy(resolved, env, outcomes)
+    assert not remedy.possible and remedy.blocked_by == ("instruments-add-up",)
+
+
+def test_a_plain_no_when_no_input_can_change_it() -> None:
+    resolved = PACKS["japan"]
+    env = env_of(resolved, {"id": "x", "sector": "aircraft_purchase", "location_country": "US", "amount": 1e9,
+                            "currency": "USD", "irr": 0.01, "credit_rating": "A"})
+    remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
+    assert not remedy.possible and remedy.blocked_by == ("not-a-purchase",)
+    assert remedy.text.startswith("no change of the candidate's inputs makes it eligible: not-a-purchase")
+    assert "fails on sector 'aircraft_purchase'" in remedy.text
+    assert "(elsewhere: raise irr from 0.01 to 0.05)" in remedy.text
+
+
+def test_results_carry_fixes_and_remedies() -> None:
+    from screening.screen import screen_file
+    result = screen_file(ROOT / "candidates/edge_cases.csv", PACKS["japan"].pack, AS_OF, engine="reference")
+    by = {c.id: c for c in result.candidates}
+    thin = by["edge-thin-return"]
+    floor = next(o for o in thin.outcomes if o.rule == "return-floor")
+    assert floor.fix.as_dict() == {"field": "irr", "to": 0.05, "text": "raise irr from 0.03 to 0.05"}
+    assert thin.as_dict()["remedy"]["changes"] == [floor.fix.as_dict()]
+    assert by["edge-junk-rated"].remedy.text == "raise credit_rating from 'B+' to 'BBB-'"
+    assert by["edge-all-good"].remedy is None

@@ -1,65 +1,132 @@
 """results.xlsx: a summary sheet and one row per candidate and rule, with filters and a frozen header.
 
-Every text cell that a spreadsheet would read as a formula (starting with = + - @) is written
-with a leading apostrophe, so nothing in a candidate list or a message can run.
+Sheets: ``Summary`` (one row per candidate: verdict, failed and missing rules, remedy, and every
+input column of the list), ``Outcomes`` (one row per candidate and rule), ``Run`` (metadata and
+counts by verdict) and ``Parameters`` (values in force). Every sheet has a bold frozen header
+row and an auto-filter. A table longer than a sheet allows (1,048,575 rows) continues on
+``Outcomes (2)`` and so on. The workbook is streamed (openpyxl's write-only mode).
+
+Nothing in a candidate list or a message can run: text that a spreadsheet would read as a
+formula (starting with = + - @) gets a leading apostrophe (:func:`screening.render.csv_out.neutralise`),
+so openpyxl stores it as a plain string, never a formula, and it stays inert after a copy-paste
+or a CSV export too. Numbers stay numbers.
 """
 
 from __future__ import annotations
 
 import io
+from itertools import islice
+from typing import Callable, Iterable, Mapping, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet as Worksheet
 
-from screening.outcomes import RunResult
+from screening.outcomes import VERDICTS, CandidateResult, RunResult
 from screening.render.csv_out import neutralise
 
 HEADER = Font(bold=True)
-FILL = PatternFill("solid", fgColor="F4F5F8")
+HEADER_FILL = PatternFill("solid", fgColor="F4F5F8")
+VERDICT_FILL = {"eligible": PatternFill("solid", fgColor="E5F5EA"),
+                "ineligible": PatternFill("solid", fgColor="FDE8E8"),
+                "incomplete": PatternFill("solid", fgColor="FFF4D6")}
+#: Excel's limit on the characters in one cell.
+CELL_LIMIT = 32_767
+#: Excel's limit on rows in a sheet, less the header; longer tables continue on "Outcomes (2)" and so on.
+SHEET_ROWS = 1_048_575
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str):
-        return neutralise(value)
-    if value is None or isinstance(value, (int, float, bool)):
+def safe_cell(value: object) -> object:
+    """A value as a cell holds it: numbers and booleans as they are, everything else neutralised text."""
+    if value is None or isinstance(value, (bool, int, float)):
         return value
-    return neutralise(str(value))
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(v) for v in value)
+    text = neutralise(str(value))
+    return text if len(text) <= CELL_LIMIT else text[:CELL_LIMIT - 1] + "…"
 
 
-def _sheet(ws, header: list[str], rows: list[list[object]], widths: list[int]) -> None:  # noqa: ANN001
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font, cell.fill = HEADER, FILL
-    for row in rows:
-        ws.append([_safe(v) for v in row])
-    for i, w in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = w
+def write_table(wb: Workbook, title: str, header: Sequence[str], rows: Iterable[Sequence[object]],
+                widths: Sequence[int], styles: Mapping[int, Callable[[object], dict[str, object]]] | None = None,
+                sheet_rows: int = SHEET_ROWS) -> None:
+    """One sheet per ``sheet_rows`` rows: ``title``, then ``title (2)``, … (always at least one sheet)."""
+    rows = iter(rows)
+    part = 1
+    while True:
+        chunk = list(islice(rows, sheet_rows))
+        if chunk or part == 1:
+            write_sheet(wb.create_sheet(title if part == 1 else f"{title} ({part})"), header, chunk, widths, styles)
+        if len(chunk) < sheet_rows:
+            return
+        part += 1
+
+
+def write_sheet(ws: Worksheet, header: Sequence[str], rows: Iterable[Sequence[object]], widths: Sequence[int],
+                styles: Mapping[int, Callable[[object], dict[str, object]]] | None = None) -> None:
+    """Header row (bold, filled, frozen), the rows as inert cells, column widths and an auto-filter.
+
+    ``styles`` maps a 0-based column to a function giving cell attributes (``fill``,
+    ``alignment``) for a value. The sheet is write-only (streamed): set everything before rows.
+    """
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+    head = []
+    for name in header:
+        cell = WriteOnlyCell(ws, value=safe_cell(name))
+        cell.font, cell.fill = HEADER, HEADER_FILL
+        head.append(cell)
+    ws.append(head)
+    count = 0
+    for row in rows:
+        values = [safe_cell(v) for v in row]
+        for col, style in (styles or {}).items():
+            cell = WriteOnlyCell(ws, value=values[col])
+            for attr, setting in style(values[col]).items():
+                setattr(cell, attr, setting)
+            values[col] = cell
+        ws.append(values)
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{count + 1}"
+
+
+def _rules(c: CandidateResult, severity: str, outcomes: tuple[str, ...]) -> str:
+    return ", ".join(o.rule for o in c.outcomes if o.severity == severity and o.outcome in outcomes)
 
 
 def render_xlsx(result: RunResult) -> bytes:
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Summary"
-    run = result.run
-    rows = [[c.id, c.verdict,
-             ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"),
-             ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing")]
+    """The workbook as bytes (nothing written to disk here)."""
+    wb = Workbook(write_only=True)
+    input_columns = list(dict.fromkeys(k for c in result.candidates for k in c.inputs if k != "id"))
+    rows = [[c.id, c.verdict, _rules(c, "blocking", ("fail",)), _rules(c, "blocking", ("missing",)),
+             _rules(c, "advisory", ("fail", "missing")), c.remedy.text if c.remedy else None, c.row,
+             *(c.inputs.get(k) for k in input_columns)]
             for c in result.candidates]
-    _sheet(summary, ["candidate", "verdict", "failed (blocking)", "missing (blocking)"], rows, [30, 12, 50, 50])
-    outcomes = wb.create_sheet("Outcomes")
-    detail = [[c.id, o.rule, o.title, o.category, o.severity, o.outcome, o.message, o.fix.text if o.fix else None,
-               "; ".join(f"{k}={v}" for k, v in o.values.items()), o.source]
-              for c in result.candidates for o in c.outcomes]
-    _sheet(outcomes, ["candidate", "rule", "title", "category", "severity", "outcome", "message", "to pass",
-                      "values read", "source"], detail, [26, 22, 30, 11, 10, 14, 60, 40, 40, 40])
+    write_table(wb, "Summary", ["candidate", "verdict", "failed (blocking)", "missing (blocking)", "advisories",
+                                "to become eligible", "row", *input_columns], rows,
+                [28, 12, 32, 32, 32, 50, 6, *(18 for _ in input_columns)],
+                styles={1: lambda verdict: {"fill": VERDICT_FILL.get(str(verdict), HEADER_FILL)}})
+
+    detail = ([c.id, c.verdict, o.rule, o.title, o.category, o.severity, o.outcome, o.message,
+               o.fix.text if o.fix else None, "; ".join(f"{k} = {v}" for k, v in o.values.items()), o.source]
+              for c in result.candidates for o in c.outcomes)
+    write_table(wb, "Outcomes", ["candidate", "verdict", "rule", "title", "category", "severity", "outcome",
+                                 "message", "to pass", "values read", "source"],
+                detail, [26, 12, 22, 30, 11, 10, 14, 60, 40, 40, 40])
+
+    run = result.run
     info = wb.create_sheet("Run")
-    _sheet(info, ["key", "value"], [[k, str(v)] for k, v in run.items() if k != "parameters"], [18, 80])
+    info_rows: list[list[object]] = [[k, str(v)] for k, v in run.items() if k != "parameters"]
+    info_rows += [[f"candidates {v}", result.summary[v]] for v in VERDICTS] + [["candidates", len(result.candidates)]]
+    write_sheet(info, ["key", "value"], info_rows, [22, 90])
+
     params = wb.create_sheet("Parameters")
-    _sheet(params, ["parameter", "value", "since", "source"],
-           [[k, str(p["value"]), p["since"], p["source"]] for k, p in run.get("parameters", {}).items()],  # type: ignore[union-attr]
-           [28, 40, 12, 60])
+    in_force = run.get("parameters")
+    rows_in_force = [[k, str(p["value"]), p["since"], p["source"]]
+                     for k, p in (in_force.items() if isinstance(in_force, dict) else [])]
+    write_sheet(params, ["parameter", "value", "since", "source"], rows_in_force, [28, 50, 12, 80])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
