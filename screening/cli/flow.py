@@ -7,12 +7,10 @@ from typing import List, Optional
 
 import typer
 
+from screening.cli import common as cli
+from screening.errors import Problem
+
 flow_app = typer.Typer(no_args_is_help=True, add_completion=False)
-
-
-def _cli():  # noqa: ANN202 - the CLI module, imported late (it imports this one)
-    from screening import cli
-    return cli
 
 
 @flow_app.command("apply")
@@ -24,7 +22,6 @@ def apply_cmd(
     partial: bool = typer.Option(False, "--partial", help="Record the allowed events even if others are refused."),
 ) -> None:
     """Record events. All events of the file are recorded, or none (unless --partial)."""
-    cli = _cli()
     from screening.candidates import read_candidates
     from screening.flow.store import apply_events
 
@@ -48,7 +45,6 @@ def status_cmd(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to show (default: today)."),
 ) -> None:
     """Each candidate's stage, since when, and any deadline with the days left."""
-    cli = _cli()
     from rich.table import Table
 
     from screening.flow.store import status
@@ -73,14 +69,13 @@ def history_cmd(
     db: Path = typer.Option(Path("reports/flow.sqlite"), "--db", help="The approval-flow record."),
 ) -> None:
     """The audit trail of one candidate: who did what, when, with the note."""
-    cli = _cli()
     from rich.table import Table
 
     from screening.flow.store import history
 
     rows = cli.guarded(lambda: history(db, candidate_id))
     if not rows:
-        raise cli._fail([cli.Problem(f"no events recorded for '{candidate_id}'", file=str(db))])
+        raise cli._fail([Problem(f"no events recorded for '{candidate_id}'", file=str(db))])
     table = Table(title=f"History of {candidate_id}")
     for col in ("date", "event", "by", "from", "to", "note", "event id"):
         table.add_column(col, overflow="fold")

@@ -1,8 +1,6 @@
 """``screen compare`` and ``screen sweep``: reports for negotiators.
 
-:func:`register` adds both commands to the ``screen`` app. The CLI module imports this one at
-its end, so the helpers of :mod:`screening.cli` (``_fail``, ``guarded``, ``load``,
-``parse_date``) are imported inside each command, never at module level.
+Helpers come from :mod:`screening.cli.common`.
 """
 
 from __future__ import annotations
@@ -13,6 +11,8 @@ from typing import Callable, List, Optional
 
 import typer
 
+from screening.cli.common import _fail, guarded, load, out, parse_date
+
 DEFAULT_OUT = Path("reports/out")
 COMPARE_FORMATS = ("json", "csv", "md", "html")
 SWEEP_FORMATS = ("json", "csv", "md", "html")
@@ -22,7 +22,6 @@ SHOWN_ROWS = 50
 
 
 def _formats(text: str, allowed: tuple[str, ...]) -> list[str]:
-    from screening.cli import _fail
     from screening.errors import Problem
 
     chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
@@ -43,7 +42,6 @@ def compare(
     engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
 ) -> None:
     """The candidates whose verdict or outcomes differ between two packs, and the rules and parameters behind it."""
-    from screening.cli import _fail, guarded, load, out, parse_date
     from screening.compare import compare_runs
     from screening.errors import Problem
     from screening.render import write_atomically
@@ -87,7 +85,6 @@ def sweep(
     from rich.text import Text
 
     from screening.candidates import read_candidates
-    from screening.cli import guarded, load, out, parse_date
     from screening.render import write_atomically
     from screening.render.terminal import VERDICT_STYLE
     from screening.sweep import sweep as run_sweep
@@ -122,9 +119,3 @@ def sweep(
     files["sweep.svg"] = sweep_chart(result).encode("utf-8")
     written = write_atomically(out_dir, files)
     out.print("wrote " + ", ".join(str(p) for p in written))
-
-
-def register(app: typer.Typer) -> None:
-    """Add the report commands (``compare``, ``sweep``) to the ``screen`` app."""
-    app.command("compare")(compare)
-    app.command("sweep")(sweep)

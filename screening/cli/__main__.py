@@ -1,0 +1,5 @@
+"""``python -m screening.cli``."""
+
+from screening.cli import main
+
+main()

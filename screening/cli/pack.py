@@ -1,0 +1,96 @@
+"""``screen check``, ``screen test`` and ``screen schema``: for rule authors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from screening.cli.common import (
+    guarded,
+    load,
+    out,
+    parse_date,
+)
+
+
+def check(
+    rules: Path = typer.Argument(..., help="Rule pack folder."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Also resolve parameters on this date."),
+) -> None:
+    """Load and validate a pack; print what it holds."""
+    from rich.table import Table
+
+    pack = load(rules)
+    date = parse_date(as_of, "--as-of")
+    resolved = guarded(lambda: pack.resolve(date))
+    out.print(f"[bold]{pack.title}[/] — pack {pack.name} version {pack.version}  [dim]{pack.hash}[/]")
+    if len(pack.lineage) > 1:
+        out.print("extends: " + " -> ".join(pack.lineage))
+    derived = [n for n, f in pack.fields.items() if f.is_derived]
+    out.print(f"{len(pack.fields)} fields ({len(derived)} derived), {len(pack.parameters)} parameters, "
+              f"{len(pack.rules)} rules, {len(pack.tests)} tests" + (", an approval flow" if pack.flow else ""))
+    table = Table(title="Rules")
+    for col in ("id", "category", "severity", "title", "from"):
+        table.add_column(col, overflow="fold")
+    for r in pack.rules:
+        table.add_row(r.id, r.spec.category.value, r.spec.severity.value, r.spec.title, r.origin)
+    out.print(table)
+    params = Table(title=f"Parameters in force on {date.isoformat()}")
+    for col in ("name", "value", "since"):
+        params.add_column(col, overflow="fold")
+    from screening.explain import show
+    for name, value in resolved.params.items():
+        since = resolved.since[name]
+        params.add_row(name, show(value), since.isoformat() if since else "—")
+    out.print(params)
+    out.print("[green]ok[/]")
+
+
+def test_cmd(
+    rules: Path = typer.Argument(..., help="Rule pack folder."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date for tests without their own as_of."),
+    engine: str = typer.Option("durable", "--engine", help="durable | vector | reference."),
+) -> None:
+    """Run the tests inside a pack and report rule coverage."""
+    from rich.table import Table
+
+    from screening.packtests import run_pack_tests
+
+    pack = load(rules)
+    report = guarded(lambda: run_pack_tests(pack, default_as_of=parse_date(as_of, "--as-of"), engine=engine))
+    for r in report.results:
+        mark = "[green]PASS[/]" if r.ok else "[red]FAIL[/]"
+        out.print(f"{mark} {r.name}  [dim]{r.test.place}[/]")
+        for d in r.differences:
+            out.print(f"     {d}", markup=False)
+    table = Table(title="Rule coverage (outcomes asserted by tests)")
+    table.add_column("rule")
+    for name in ("pass", "fail", "missing", "not_applicable"):
+        table.add_column(name, justify="center")
+    for rule, got in report.coverage.items():
+        table.add_row(rule, *("✔" if k in got else "·" for k in ("pass", "fail", "missing", "not_applicable")))
+    out.print(table)
+    both = sum(1 for got in report.coverage.values() if {"pass", "fail"} <= got)
+    total = len(report.coverage)
+    out.print(f"{len(report.results) - len(report.failed)} passed, {len(report.failed)} failed; "
+              f"{both}/{total} rules covered for both pass and fail")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def schema(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of printing."),
+) -> None:
+    """Print the JSON Schema of a rule file, for editors."""
+    from screening.pack.schema import rule_file_schema
+
+    text = json.dumps(rule_file_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from screening.render import write_atomically
+        write_atomically(output.parent if str(output.parent) else Path("."), {output.name: text.encode()})

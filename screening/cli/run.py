@@ -1,0 +1,90 @@
+"""``screen run`` and ``screen explain``: screen a list, explain one candidate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from screening.cli.common import (
+    DEFAULT_FORMATS,
+    DEFAULT_OUT,
+    _fail,
+    _flow_values,
+    _progress_bar,
+    guarded,
+    load,
+    out,
+    parse_date,
+    parse_formats,
+)
+from screening.errors import Problem
+
+
+def run(
+    candidates: Path = typer.Argument(..., help="Candidate list: CSV, XLSX, JSON, JSONL or Parquet."),
+    rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack folder."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date YYYY-MM-DD (default: today)."),
+    out_dir: Path = typer.Option(Path(DEFAULT_OUT), "--out", help="Folder for the result files."),
+    formats: str = typer.Option(DEFAULT_FORMATS, "--format", help="Comma-separated: json,csv,md,html,xlsx."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Exit 1 if any candidate is ineligible (or incomplete)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
+    engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
+    db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
+) -> None:
+    """Screen a candidate list and write results."""
+    from screening.render import write_outputs
+    from screening.render.terminal import print_summary
+    from screening.screen import screen_file
+
+    date = parse_date(as_of, "--as-of")
+    fmts = parse_formats(formats)
+    if fail_on not in (None, "ineligible", "incomplete"):
+        raise _fail([Problem(f"'{fail_on}' is not one of: ineligible, incomplete", column="--fail-on")])
+    if engine not in ("auto", "durable", "vector", "reference"):
+        raise _fail([Problem(f"'{engine}' is not one of: auto, durable, vector, reference", column="--engine")])
+    pack = load(rules)
+    flow_values = None
+    if db is not None:
+        flow_values = guarded(lambda: _flow_values(pack, db, date))
+    with _progress_bar(quiet) as progress:
+        result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet,
+                                             flow_values=flow_values, progress=progress))
+    if quiet:
+        s = result.summary
+        out.print(f"{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete")
+    else:
+        print_summary(result, out)
+    written = write_outputs(result, out_dir, fmts)
+    out.print("wrote " + ", ".join(str(p) for p in written))
+    s = result.summary
+    if fail_on == "ineligible" and s["ineligible"]:
+        raise typer.Exit(1)
+    if fail_on == "incomplete" and (s["ineligible"] or s["incomplete"]):
+        raise typer.Exit(1)
+
+
+def explain(
+    candidates: Path = typer.Argument(..., help="Candidate list."),
+    rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack folder."),
+    candidate_id: str = typer.Option(..., "--id", help="The candidate to explain."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date (default: today)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet"),
+    engine: str = typer.Option("auto", "--engine"),
+    db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record."),
+) -> None:
+    """One candidate, rule by rule: outcome, message, values read, source."""
+    from screening.render.terminal import print_candidate
+    from screening.screen import screen_file
+
+    date = parse_date(as_of, "--as-of")
+    pack = load(rules)
+    flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
+    result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values))
+    match = [c for c in result.candidates if c.id == candidate_id]
+    if not match:
+        ids = ", ".join(c.id for c in result.candidates[:20])
+        raise _fail([Problem(f"no candidate with id '{candidate_id}' (ids: {ids})", file=str(candidates))])
+    print_candidate(match[0], result, out)
