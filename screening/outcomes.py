@@ -69,6 +69,8 @@ class RunResult:
     run: dict[str, object]
     candidates: list[CandidateResult]
     portfolio: "PortfolioResult | None" = None
+    #: Rows refused under ``--skip-bad-rows`` (screening.rejects.RejectedRow), in file order.
+    rejected: list = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
