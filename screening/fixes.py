@@ -27,6 +27,8 @@ from screening.pack.compiled import PackRule, ResolvedPack, RulePack
 
 Env = Mapping[str, object]
 _INPUT_TYPES = ("number", "integer")
+#: Decisions of the whole rule tried per input when looking for its fix.
+MAX_FIX_TRIALS = 256
 
 
 def _inputs_reaching(names: list[str], pack: RulePack) -> list[str]:
@@ -173,9 +175,19 @@ def rule_fixes(rule: PackRule, env: Env, resolved: ResolvedPack) -> list[Fix]:
         if kind not in _INPUT_TYPES:
             continue
         best: tuple[float, int, Fix] | None = None
-        for root in _candidate_values(resolved, env, rule, field):
-            tries = [v for raw in _nudge(root, float(current)) for v in (_tidy(raw), raw)]  # type: ignore[arg-type]
+        trials = 0
+        cur = float(current)  # type: ignore[arg-type]
+        # Nearest crossings first; stop once the rest are farther than the best found, or after
+        # MAX_FIX_TRIALS decisions (each reads the whole rule: a rule of thousands of
+        # comparisons would otherwise cost their square).
+        for root in sorted(set(_candidate_values(resolved, env, rule, field)), key=lambda r: (abs(r - cur), r)):
+            if best is not None and abs(root - cur) - 4e-6 * abs(root) > best[0] * max(abs(cur), 1e-12):
+                break
+            if trials >= MAX_FIX_TRIALS:
+                break
+            tries = [v for raw in _nudge(root, cur) for v in (_tidy(raw), raw)]
             for value in tries:
+                trials += 1
                 if kind == "integer":
                     value = float(round(value))
                 if decide_rule(rule, _env_with(resolved, env, field, value)) == "pass":
