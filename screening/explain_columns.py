@@ -250,7 +250,7 @@ class ColumnExplainer:
                         left &= ~sel
                 return out
             parts = [self.explain(v, target, idx) for v in node.values]
-            return [" return [" and ".join(texts) ".join(texts) for texts in zip(*parts)]
+            return [" and ".join(texts) for texts in zip(*parts)]
         if isinstance(node, n.Call) and node.func == "missing":
             name = node.args[0].text
             if target:

@@ -17,6 +17,7 @@ from screening.pack.compiled import ResolvedPack
 
 if TYPE_CHECKING:
     from screening.explain_columns import ColumnExplainer
+    from screening.portfolio import PortfolioResult
     from screening.trace import Trace
 
 #: Above this many candidates, fixes are searched only for direct comparisons (see build_results).
@@ -66,7 +67,7 @@ class CandidateResult:
 
 @dataclass
 class RunResult:
-    """A whole screening run: metadata, summary and per-candidate results.
+    """A whole screening run: metadata, summary, per-candidate results and the portfolio's (§10).
 
     A run screened by :func:`screening.screen.screen_table` carries its :class:`~screening.trace.Trace`
     (the decided outcome matrix and the columns read); ``candidates`` is then a sequence that
@@ -76,6 +77,7 @@ class RunResult:
 
     run: dict[str, object]
     candidates: Sequence[CandidateResult] = field(default_factory=list)
+    portfolio: "PortfolioResult | None" = None
     trace: "Trace | None" = None
     general_fixes: bool = False
     _explainer: "ColumnExplainer | None" = field(default=None, repr=False)
@@ -123,7 +125,11 @@ class RunResult:
         return RunResult(self.run, trace=self.trace.take(hits[:1]), general_fixes=self.general_fixes).candidates[0]
 
     def as_dict(self) -> dict[str, object]:
-        return {"run": self.run, "summary": self.summary, "candidates": [c.as_dict() for c in self.candidates]}
+        out: dict[str, object] = {"run": self.run, "summary": self.summary}
+        if self.portfolio is not None:
+            out["portfolio"] = self.portfolio.as_dict()
+        out["candidates"] = [c.as_dict() for c in self.candidates]
+        return out
 
 
 class TraceCandidates(SequenceABC):

@@ -20,8 +20,9 @@ from screening.engines import decide_codes
 from screening.engines.vector import with_derived_frame
 from screening.engines.vector_columns import to_array, typed_column
 from screening.outcomes import GENERAL_FIXES_MAX_ROWS, RunResult, now_utc, parameters_in_force
-from screening.trace import FLOW_NAMES, Trace, field_kinds
+from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 from screening.pack.compiled import ResolvedPack, RulePack
+from screening.portfolio import evaluate_portfolio_frame
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
 AUTO_DURABLE_MAX_ROWS = 20_000
@@ -74,6 +75,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     codes = decide_codes(chosen, resolved, frame)
     report(f"deciding ({chosen})", total, total)
     trace = Trace(resolved, frame, codes, table.frame, np.asarray(table.rows, dtype=np.int64), chosen)
+    portfolio = evaluate_portfolio_frame(resolved, frame, [VERDICTS[v] for v in trace.verdicts.tolist()])
     pack = resolved.pack
     run = {
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
@@ -82,7 +84,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules),
         "parameters": parameters_in_force(resolved),
     }
-    return RunResult(run=run, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS)
+    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS)
 
 
 def candidate_frame(resolved: ResolvedPack, table: CandidateTable,

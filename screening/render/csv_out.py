@@ -33,7 +33,7 @@ def csv_parts(result: RunResult) -> Iterator[str]:
         for c in result.candidates:
             for o in c.outcomes:
                 writer.writerow([neutralise(c.id), o.rule, o.category, o.severity, o.outcome, neutralise(o.message)])
-        yield buf.getvalue()
+        yield buf.getvalue() + _portfolio_rows(result)
         return
     import numpy as np
 
@@ -57,3 +57,15 @@ def csv_parts(result: RunResult) -> Iterator[str]:
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
+    yield _portfolio_rows(result)
+
+
+def _portfolio_rows(result: RunResult) -> str:
+    """The list as a whole (CONTRACT.md §10): rows whose candidate_id is ``*portfolio*``."""
+    if result.portfolio is None:
+        return ""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for o in result.portfolio.outcomes:
+        writer.writerow(["*portfolio*", o.rule, o.category, o.severity, o.outcome, neutralise(o.message)])
+    return buf.getvalue()

@@ -25,7 +25,10 @@ def render_json(result: RunResult) -> str:
 
 def json_parts(result: RunResult) -> Iterator[str]:
     """The text of results.json, in pieces."""
-    head = json.dumps({"run": result.run, "summary": result.summary}, indent=2, ensure_ascii=False)
+    top: dict[str, object] = {"run": result.run, "summary": result.summary}
+    if result.portfolio is not None:
+        top["portfolio"] = result.portfolio.as_dict()
+    head = json.dumps(top, indent=2, ensure_ascii=False)
     yield head[:-2] + ",\n" + '  "candidates": [\n'
     if result.trace is None:
         lines = [f"    {_encode(c.as_dict())}" for c in result.candidates]
