@@ -19,7 +19,9 @@ Each cell becomes an expression node over the input's node (``tenor < 10`` …) 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import tokenize
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -154,13 +156,23 @@ def _value(piece: str, subject_type: Type, scope: Mapping[str, Type], constants:
         if textual and _BARE.match(piece):
             return n.Const(piece, text=repr(piece))
         raise CellError(f"{exc.message} in `{piece}`") from None
-    if isinstance(node, n.Name) and node.id not in scope and textual and _BARE.match(piece):
-        return n.Const(piece, text=repr(piece))
+    if textual and _BARE.match(piece) and any(name not in scope for name in node.names()):
+        return n.Const(piece, text=repr(piece))  # a bare word (or 'critical-minerals'), not a formula
+    if isinstance(node, n.Const) and isinstance(node.value, str) and _strings(piece) > 1:
+        raise CellError(f"two texts side by side in `{piece}`: separate values with commas")
     for name in node.names():
         if name in scope and name not in constants:
             raise CellError(f"a cell compares with literals and parameters; '{name}' is a field or table "
                             "(make it one of the table's inputs)")
     return node
+
+
+def _strings(piece: str) -> int:
+    """How many string literals a piece holds (Python would join ``'a' 'b'`` into ``'ab'``)."""
+    try:
+        return sum(1 for t in tokenize.generate_tokens(io.StringIO(piece).readline) if t.type == tokenize.STRING)
+    except (tokenize.TokenError, SyntaxError):
+        return 0
 
 
 def _balanced(text: str) -> bool:
