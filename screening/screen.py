@@ -17,6 +17,7 @@ from screening.derive import with_derived
 from screening.engines import get_engine
 from screening.outcomes import RunResult, build_results, now_utc, parameters_in_force
 from screening.pack.compiled import ResolvedPack, RulePack
+from screening.portfolio import evaluate_portfolio
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
 AUTO_DURABLE_MAX_ROWS = 20_000
@@ -77,6 +78,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     report("explaining", 0, total)
     results = build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records,
                             progress=lambda done: report("explaining", done, total))
+    portfolio = evaluate_portfolio(resolved, rows, results)
     pack = resolved.pack
     run = {
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
@@ -85,7 +87,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules),
         "parameters": parameters_in_force(resolved),
     }
-    return RunResult(run=run, candidates=results)
+    return RunResult(run=run, candidates=results, portfolio=portfolio)
 
 
 def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",
