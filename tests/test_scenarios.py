@@ -256,3 +256,27 @@ def test_cli_bad_spec_exits_2_with_every_problem(tmp_path: Path) -> None:
     assert "5 problems" in result.stderr
     assert "unknown distribution 'gaussian'" in result.stderr and "--draws" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_html_report_has_bars_histogram_floor_and_deciding_rule(tmp_path: Path) -> None:
+    from screening.render.scenarios_html import scenarios_html
+
+    japan = load_pack(ROOT / "rules" / "japan")
+    spec = spec_file(tmp_path, "draws: 500\nseed: 1\nvary:\n  irr: {add: {normal: [0, 0.02]}, source: assumption}\n")
+    table = table_from_records([{"id": "thin", "sector": "energy", "location_country": "US", "amount": 1.0e9,
+                                 "currency": "USD", "equity": 1.0e7, "loans": 6.0e8, "guarantees": 3.9e8,
+                                 "irr": 0.05, "credit_rating": "A", "taiwan_link": False}], japan.input_fields)
+    result = run_scenarios(japan.resolve(dt.date(2026, 3, 1)), table.records(), load_spec(spec, japan))
+    assert result.run["thresholds"] == {"irr": {"parameter": "min_irr", "value": 0.05, "rule": "return-floor",
+                                                "passes": ">="}}
+    (c,) = result.candidates
+    assert c.deciding_rule == "return-floor" and within(c.rules["return-floor"]["fail"], 0.5, 500)
+    page = scenarios_html(result)
+    assert page.count("<svg") == 2 and "<script" not in page
+    assert "floor min_irr = 5.0%" in page and "Fails most often on <b>Projected return clears Tokyo" in page
+    assert "assumption" in page and f"{share_text(c.verdicts['eligible'])}" in page
+
+
+def share_text(value: float) -> str:
+    from screening.render.scenarios_out import share
+    return share(value)

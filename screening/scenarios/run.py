@@ -34,7 +34,7 @@ CHUNK_ROWS = 50_000
 _ELIGIBLE, _INELIGIBLE, _INCOMPLETE = range(3)
 _OUTCOME_CODES = ("pass", "fail", "missing", "not_applicable")
 #: Draws kept per candidate for histograms of finance fields (a deterministic, evenly spaced subset).
-HISTOGRAM_SAMPLES = 2000
+HISTOGRAM_SAMPLES = 10_000
 
 
 @dataclass
@@ -212,11 +212,33 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
         "draws": n_draws, "seed": n_seed, "as_of": resolved.as_of.isoformat(),
         "vary": {name: {"how": v.describe(), "source": v.source} for name, v in spec.vary.items()},
         "finance_fields": list(finance_fields),
+        "thresholds": thresholds(resolved, [*finance_fields, *numeric_varied]),
         "engine": f"vector (pandas {pd.__version__})", "random": f"numpy {np.__version__} PCG64",
         "tool_version": __version__, "started_at": now_utc(),
     }
     infos = [RuleInfo(r.id, r.spec.title, r.spec.category.value, r.spec.severity.value) for r in rules]
     return ScenarioResult(run=run, rules=infos, candidates=finished)
+
+
+def thresholds(resolved: ResolvedPack, names: Sequence[str]) -> dict[str, dict[str, object]]:
+    """For each of ``names``, the first blocking rule comparing it with a numeric parameter
+    (``japan_irr >= min_japan_irr``): the line a histogram of that field marks."""
+    from screening.lang import nodes as n
+
+    found: dict[str, dict[str, object]] = {}
+    for rule in sorted(resolved.pack.rules, key=lambda r: r.spec.severity.value != "blocking"):
+        for node in rule.require.walk():
+            if not isinstance(node, n.Compare) or node.op not in ("<", "<=", ">", ">="):
+                continue
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(side, n.Name) and side.id in names and side.id not in found \
+                        and isinstance(other, n.Name) and other.id in resolved.params:
+                    value = resolved.params[other.id]
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        op = node.op if side is node.left else {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[node.op]
+                        found[side.id] = {"parameter": other.id, "value": float(value), "rule": rule.id,
+                                          "passes": op}
+    return {name: found[name] for name in names if name in found}
 
 
 def _decide(resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray, finance: FinanceHook | None,
@@ -251,6 +273,6 @@ def _finish(cid: str, baseline: str, acc: _Pending, draws: int, rules: Sequence,
     varied = {name: spread(*joined[name], draws) if name in numeric_varied else value_shares(*joined[name], draws)
               for name in vary}
     step = max(1, draws // HISTOGRAM_SAMPLES)
-    samples = {name: joined[name][0][::step][~joined[name][1][::step]] for name in finance_fields}
+    samples = {name: joined[name][0][::step][~joined[name][1][::step]] for name in [*finance_fields, *numeric_varied]}
     return CandidateScenario(cid, draws, baseline, verdicts, shares, finance, varied, deciding, samples)
 
