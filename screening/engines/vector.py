@@ -18,6 +18,7 @@ from screening.engines import OutcomeMatrix
 from screening.engines.vector_columns import Col, Scalar, records, to_array, typed_column
 from screening.engines.vector_eval import FrameEvaluator, evaluate_frame
 from screening.pack.compiled import BUILTIN_NAMES, ResolvedPack
+from screening.tables.columns import table_column
 
 __all__ = ["VectorEngine", "build_frame", "decide_codes", "decide_frame", "evaluate_frame", "field_kinds", "frame_from_rows",
            "frame_records", "with_derived_frame"]
@@ -30,6 +31,7 @@ def field_kinds(resolved: ResolvedPack) -> dict[str, str]:
     """Pack field type of every name a row may hold: the pack's fields and the flow's built-ins."""
     kinds = {name: kind for name, kind in BUILTIN_NAMES.items() if name != "as_of"}
     kinds.update({name: f.spec.type.value for name, f in resolved.pack.fields.items()})
+    kinds.update({name: t.output for name, t in resolved.pack.tables.items()})  # decision tables
     return kinds
 
 
@@ -63,7 +65,7 @@ def frame_records(resolved: ResolvedPack, frame: pd.DataFrame) -> list[dict[str,
 
 
 def with_derived_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the pack's derived fields computed, in ``pack.derive_order``.
+    """``frame`` with the pack's derived fields and decision tables computed, in ``pack.derive_order``.
 
     The values equal :func:`screening.derive.with_derived`'s (an integer field that derives to a
     whole number is the same ``Float64`` value that function stores as ``int``).
@@ -73,7 +75,10 @@ def with_derived_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFr
     evaluator = FrameEvaluator(frame, resolved.constants(), kinds)
     derived = {}
     for name in pack.derive_order:
-        vec = evaluator.evaluate(pack.fields[name].derive)  # type: ignore[arg-type]
+        if name in pack.tables:  # a decision table: numpy.select over its rows' masks
+            vec = table_column(pack.tables[name], evaluator)
+        else:
+            vec = evaluator.evaluate(pack.fields[name].derive)  # type: ignore[arg-type]
         if isinstance(vec, Scalar) and vec.value is None:
             vec = typed_column([None] * len(frame), kinds[name])
         evaluator.add(name, vec)
