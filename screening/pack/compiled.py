@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from screening.errors import InputError, Problem
 from screening.lang import nodes as n
 from screening.lang.types import Type
 from screening.pack.model import FieldSpec, FlowSpec, ParameterSpec, RuleSpec, TestCase
+
+if TYPE_CHECKING:
+    from screening.tables.compile import PackTable
 
 #: Names every expression may read without declaring them. ``stage*`` and ``deadline`` come
 #: from the approval-flow record (``screen run --db``) and are missing without one.
@@ -83,6 +87,11 @@ class PackRule:
     origin: str  # name of the pack that defined it
     places: dict[str, Place] = field(default_factory=dict)  # key (require, applies_if, message) -> place
     _read: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    #: portfolio rules only (CONTRACT.md §10): the aggregates read, by their canonical text, and
+    #: message placeholders that are expressions (``{total(equity_usd) / total(amount_usd):.1%}``)
+    portfolio: bool = False
+    aggregates: dict[str, n.Aggregate] = field(default_factory=dict)
+    placeholders: dict[str, n.Node] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -124,9 +133,22 @@ class RulePack:
     hash: str
     lineage: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    #: rules about the list as a whole (CONTRACT.md §10), and which candidates they see
+    portfolio_rules: list[PackRule] = field(default_factory=list)
+    portfolio_scope: str = "all"
+    #: decision tables by name (CONTRACT.md §13); their names are in ``derive_order`` with the
+    #: derived fields, in one dependency order (a table may read a derived field and vice versa)
+    tables: dict[str, "PackTable"] = field(default_factory=dict)
+
+    def derived_reads(self, name: str) -> list[str]:
+        """The names a derived field's expression or a table's inputs and cells read."""
+        if name in self.tables:
+            return self.tables[name].names()
+        f = self.fields.get(name)
+        return f.derive.names() if f is not None and f.derive is not None else []
 
     def rule(self, rule_id: str) -> PackRule:
-        for r in self.rules:
+        for r in [*self.rules, *self.portfolio_rules]:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)

@@ -20,8 +20,10 @@ from screening.lang.types import BOOL, FIELD_TYPES, Type, TypeErrors, check_expr
 from screening.pack.compiled import (BUILTIN_NAMES, PackField, PackParameter, PackRule, PackTest, Place,
                                      RulePack)
 from screening.pack.model import PackFile
+from screening.pack.portfolio import check_portfolio_rule, compile_portfolio_rule
 from screening.pack.validation import problems_from_validation
 from screening.pack.yamlio import YamlDoc, read_yaml
+from screening.tables.compile import OUTPUT_TYPES, PackTable, TableSource, compile_table, read_table
 
 
 def load_pack(path: str | Path) -> RulePack:
@@ -52,7 +54,7 @@ class _Loader:
             loc = _clean_loc(doc.data, e["loc"], e["type"])
             if not loc:
                 return None
-            if len(loc) >= 2 and loc[0] in ("fields", "parameters", "rules", "tests"):
+            if len(loc) >= 2 and loc[0] in ("fields", "parameters", "rules", "tests", "tables"):
                 bad.setdefault(str(loc[0]), set()).add(loc[1])
             elif loc[0] == "pack":
                 data["pack"] = "invalid-name"
@@ -162,7 +164,10 @@ class _Loader:
         fields: dict[str, PackField] = {}
         params: dict[str, PackParameter] = {}
         rules: list[PackRule] = []
+        prules: list[PackRule] = []
+        scope: str | None = None
         flow, flow_place = None, None
+        table_sources: dict[str, TableSource] = {}
         lineage: list[str] = []
         hash_parts: list[bytes] = []
         all_files: list[str] = []
@@ -175,20 +180,27 @@ class _Loader:
             lineage.extend(x for x in base.lineage if x not in lineage)
             fields.update(base.fields)
             params.update(base.parameters)
+            table_sources.update({name: t.source for name, t in base.tables.items()})
             replaced = {r.id for r in base.rules}
             if any(x.id in replaced for x in rules):
                 rules = [x for x in rules if x.id not in replaced]
             rules.extend(base.rules)
+            for r in base.portfolio_rules:
+                prules = [x for x in prules if x.id != r.id] + [r]
+            scope = base.portfolio_scope
             if base.flow is not None:
                 flow, flow_place = base.flow, base.flow_place
             hash_parts.append(base.hash.encode())
             all_files.extend(base.files)
-        inherited_rule_ids = {r.id for r in rules}
+        inherited_rule_ids = {r.id for r in rules} | {r.id for r in prules}
         for i, rid in enumerate(header.drop):
             if rid not in inherited_rule_ids:
                 self.err(f"'drop' names '{rid}', which no extended pack defines", Place(hdoc.file, hdoc.line_of(("drop", i))))
         rules = [r for r in rules if r.id not in header.drop]
+        prules = [r for r in prules if r.id not in header.drop]
+        scope_place: Place | None = None
         rule_at = {r.id: i for i, r in enumerate(rules)}
+        prule_ids = {r.id for r in prules}
         count = len(rules) + sum(len(pf.rules) for _, pf in parsed)
         if count > MAX_RULES:
             self.err(f"{count:,} rules is more than the limit of {MAX_RULES:,} for a pack", Place(hdoc.file, 1))
@@ -198,6 +210,7 @@ class _Loader:
         own_fields: dict[str, Place] = {}
         own_params: dict[str, Place] = {}
         own_rules: dict[str, Place] = {}
+        own_tables: dict[str, Place] = {}
         own_tests: list[PackTest] = []
         test_names: dict[str, Place] = {}
         for doc, pf in parsed:
@@ -211,6 +224,11 @@ class _Loader:
                 if self._dup("parameter", name, place, own_params):
                     continue
                 params[name] = PackParameter(name, pspec, place, self._param_type(name, pspec, place))
+            for name, tspec in pf.tables.items():
+                place = Place(doc.file, doc.line_of(("tables", name)))
+                if self._dup("table", name, place, own_tables):
+                    continue
+                table_sources[name] = read_table(name, tspec, doc.file, doc.line_of, self.problems.append)
             for j, rspec in enumerate(pf.rules):
                 i = self._orig(doc, "rules", j)
                 place = Place(doc.file, doc.line_of(("rules", i)))
@@ -221,11 +239,38 @@ class _Loader:
                 rule = self._compile_rule(rspec, doc, i, header.pack or "")
                 if rule is None:
                     continue
+                if rule.id in prule_ids:
+                    self.err(f"rule '{rule.id}' replaces an inherited portfolio rule: a rule about one candidate "
+                             "and a rule about the list cannot share an id", place)
+                    continue
                 if rule.id in rule_at:
                     rules[rule_at[rule.id]] = rule
                 else:
                     rule_at[rule.id] = len(rules)
                     rules.append(rule)
+            if pf.portfolio is not None:
+                if pf.portfolio.scope is not None:
+                    here = Place(doc.file, doc.line_of(("portfolio", "scope")))
+                    if scope_place is not None:
+                        self.err(f"portfolio 'scope' is set twice in this pack (first at {scope_place})", here)
+                    scope_place, scope = here, pf.portfolio.scope.value
+                for j, rspec in enumerate(pf.portfolio.rules):
+                    i = j  # portfolio rules are not salvaged item by item
+                    place = Place(doc.file, doc.line_of(("portfolio", "rules", i)))
+                    if self._dup("rule", rspec.id, place, own_rules):
+                        continue
+                    if rspec.id in header.drop:
+                        self.err(f"rule '{rspec.id}' is both defined here and dropped in the header", place)
+                    if rspec.id in rule_at:
+                        self.err(f"portfolio rule '{rspec.id}' has the id of a rule about one candidate", place)
+                        continue
+                    rule = self._compile_rule(rspec, doc, i, header.pack or "", prefix=("portfolio", "rules"))
+                    if rule is None:
+                        continue
+                    if any(r.id == rule.id for r in prules):
+                        prules = [rule if r.id == rule.id else r for r in prules]
+                    else:
+                        prules.append(rule)
             for j, case in enumerate(pf.tests):
                 place = Place(doc.file, doc.line_of(("tests", self._orig(doc, "tests", j))))
                 if case.name in test_names:
@@ -248,26 +293,60 @@ class _Loader:
             if name in BUILTIN_NAMES:
                 self.err(f"'{name}' is a built-in name and cannot be a parameter", params[name].place)
 
-        scope = self._scope(fields, params)
-        derive_order = self._compile_derived(fields, scope)
+        for name, src in table_sources.items():
+            place = Place(src.place.file, src.place.line)
+            for kind, names in (("field", fields), ("parameter", params)):
+                if name in names:
+                    self.err(f"'{name}' is both a table and a {kind} ({names[name].place})", place)  # type: ignore[attr-defined]
+            if name in BUILTIN_NAMES:
+                self.err(f"'{name}' is a built-in name and cannot be a table", place)
+
+        names = self._scope(fields, params)
+        names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
+        constants = set(params) | {"as_of"}
+        tables = {}
+        for name, src in table_sources.items():
+            compiled = compile_table(src, names, constants, self.problems.append)
+            if compiled is not None:
+                tables[name] = compiled
+            else:
+                self.lenient.add(name)
+        derive_order = self._compile_derived(fields, names, tables)
         for rule in rules:
-            self._check_rule(rule, scope, fields, params)
-        self._check_dropped(scope)
+            self._check_rule(rule, names, fields, params)
+        self._check_dropped(names)
+        for rule in prules:
+            check_portfolio_rule(rule, names, fields, self.err)
         rule_ids = {r.id for r in rules}
+        portfolio_ids = {r.id for r in prules}
         for t in own_tests:
             for rid in (t.case.expect.outcomes or {}):
-                if rid not in rule_ids and rid not in self.lenient:
+                if rid in portfolio_ids:
+                    self.err(f"test '{t.case.name}' expects '{rid}' under 'outcomes', but it is a portfolio rule: "
+                             "write it under expect: {portfolio: {outcomes: ...}}", t.place)
+                elif rid not in rule_ids and rid not in self.lenient:
                     self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'", t.place)
+            expect_p = t.case.expect.portfolio
+            if expect_p is not None:
+                if not prules:
+                    self.err(f"test '{t.case.name}' expects a portfolio, but the pack has no portfolio rules", t.place)
+                for rid in (expect_p.outcomes or {}):
+                    if rid not in portfolio_ids and rid not in self.lenient:
+                        self.err(f"test '{t.case.name}' expects an outcome of unknown portfolio rule '{rid}'", t.place)
         for doc, _ in parsed:
             hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
         all_files.extend(d.file for d, _ in parsed)
+        for src in table_sources.values():  # ``from:`` files are part of the pack
+            if src.file is not None and src.file not in all_files and Path(src.file).is_file():
+                hash_parts.append(Path(src.file).name.encode() + b"\0" + Path(src.file).read_bytes())
+                all_files.append(src.file)
         digest = hashlib.sha256(b"\0\0".join(sorted(hash_parts))).hexdigest()
         lineage.append(header.pack or "")
         return RulePack(
             name=header.pack or "", version=header.version or "", title=header.title or header.pack or "",
             path=str(folder), fields=fields, parameters=params, rules=rules, tests=own_tests, flow=flow,
             flow_place=flow_place, derive_order=derive_order, hash=f"sha256:{digest}", lineage=lineage,
-            files=all_files,
+            files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", tables=tables,
         )
 
     def _dup(self, kind: str, name: str, place: Place, seen: dict[str, Place]) -> bool:
@@ -292,26 +371,32 @@ class _Loader:
         scope.update({name: p.type for name, p in params.items()})
         return scope
 
-    def _parse(self, text: str, place: Place, where: str) -> n.Node | None:
+    def _parse(self, text: str, place: Place, where: str, aggregates: bool = False) -> n.Node | None:
         try:
-            return parse_expression(text)
+            return parse_expression(text, aggregates=aggregates)
         except ExpressionError as exc:
             self.err(f"{exc.message}", place, where)
             return None
 
-    def _compile_rule(self, spec, doc: YamlDoc, index: int, origin: str) -> PackRule | None:
-        req_place = Place(doc.file, doc.line_of(("rules", index, "require")))
-        require = self._parse(spec.require, req_place, f"rule {spec.id} require")
+    def _compile_rule(self, spec, doc: YamlDoc, index: int, origin: str,
+                      prefix: tuple[str, ...] = ("rules",)) -> PackRule | None:
+        portfolio = prefix != ("rules",)
+        req_place = Place(doc.file, doc.line_of((*prefix, index, "require")))
+        require = self._parse(spec.require, req_place, f"rule {spec.id} require", portfolio)
         applies = None
         if spec.applies_if is not None:
-            app_place = Place(doc.file, doc.line_of(("rules", index, "applies_if")))
-            applies = self._parse(spec.applies_if, app_place, f"rule {spec.id} applies_if")
+            app_place = Place(doc.file, doc.line_of((*prefix, index, "applies_if")))
+            applies = self._parse(spec.applies_if, app_place, f"rule {spec.id} applies_if", portfolio)
             if applies is None:
                 return None
         if require is None:
             return None
-        places = {key: Place(doc.file, doc.line_of(("rules", index, key))) for key in ("require", "applies_if", "message")}
-        return PackRule(spec, Place(doc.file, doc.line_of(("rules", index))), require, applies, origin, places)
+        places = {key: Place(doc.file, doc.line_of((*prefix, index, key))) for key in ("require", "applies_if", "message")}
+        rule = PackRule(spec, Place(doc.file, doc.line_of((*prefix, index))), require, applies, origin, places,
+                        portfolio=portfolio)
+        if portfolio:
+            compile_portfolio_rule(rule, self.err)
+        return rule
 
     def _check_rule(self, rule: PackRule, scope: dict[str, Type], fields, params) -> None:
         for key, expr in (("applies_if", rule.applies_if), ("require", rule.require)):
@@ -368,8 +453,12 @@ class _Loader:
             if spec and "{" in spec:
                 self._msg_err("nested placeholders are not allowed", rule, outcome)
 
-    def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type]) -> list[str]:
+    def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type],
+                         tables: dict[str, PackTable] | None = None) -> list[str]:
+        tables = tables or {}
         deps: dict[str, list[str]] = {}
+        for name, table in tables.items():
+            deps[name] = [x for x in table.names() if x in tables or (x in fields and fields[x].spec.derive is not None)]
         for name, f in fields.items():
             if f.spec.derive is None:
                 continue
@@ -384,7 +473,7 @@ class _Loader:
                     self.err(f"{message}: `{part}`", f.place, f"fields.{name}.derive")
                 continue
             f.derive = expr
-            deps[name] = [x for x in expr.names() if x in fields and fields[x].spec.derive is not None]
+            deps[name] = [x for x in expr.names() if x in tables or (x in fields and fields[x].spec.derive is not None)]
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -393,7 +482,11 @@ class _Loader:
                 return
             if state.get(name) == 1:
                 cycle = path[path.index(name):] + [name]
-                self.err(f"derived fields form a cycle: {' -> '.join(cycle)}", fields[name].place, f"fields.{name}.derive")
+                if name in tables:
+                    self.err(f"derived fields and tables form a cycle: {' -> '.join(cycle)}",
+                             Place(tables[name].place.file, tables[name].place.line), f"tables.{name}.inputs")
+                else:
+                    self.err(f"derived fields form a cycle: {' -> '.join(cycle)}", fields[name].place, f"fields.{name}.derive")
                 return
             state[name] = 1
             for dep in deps.get(name, []):
