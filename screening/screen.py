@@ -103,7 +103,7 @@ def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
     columns: dict[str, object] = {}
     for name, kind in kinds.items():
         field = resolved.pack.fields.get(name)
-        if field is not None and field.is_derived:
+        if (field is not None and field.is_derived) or name in getattr(resolved.pack, "tables", {}):
             continue
         if name in FLOW_NAMES:
             values = [flow_values.get(str(i), {}).get(name) for i in ids] if flow_values is not None else [None] * length
