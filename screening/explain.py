@@ -74,8 +74,16 @@ def show(value: object) -> str:
     return str(value)
 
 
-def values_read(rule: PackRule, env: Env) -> dict[str, object]:
-    """Every field and parameter the rule reads, as used (JSON-ready)."""
+def values_read(rule: PackRule, env: Env, pack: RulePack | None = None) -> dict[str, object]:
+    """Every field and parameter the rule reads, as used (JSON-ready).
+
+    With ``pack``, a decision table read by the rule shows its value with the deciding row (number,
+    cells, place), its inputs and why (see :func:`screening.tables.trace.table_values`).
+    """
+    if pack is not None and pack.tables:
+        from screening.tables.trace import table_values
+        return {name: table_values(pack.tables[name], env) if name in pack.tables else jsonable(env.get(name))
+                for name in rule.names()}
     return {name: jsonable(env.get(name)) for name in rule.names()}
 
 

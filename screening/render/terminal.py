@@ -79,5 +79,7 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
 
 
 def _short(value: object) -> str:
+    if isinstance(value, dict) and "table" in value and "text" in value:  # a decision table: value, row, inputs
+        return str(value["text"])
     text = "missing" if value is None else str(value)
     return text if len(text) <= 80 else text[:77] + "..."

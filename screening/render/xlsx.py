@@ -110,7 +110,7 @@ def render_xlsx(result: RunResult) -> bytes:
                 styles={1: lambda verdict: {"fill": VERDICT_FILL.get(str(verdict), HEADER_FILL)}})
 
     detail = ([c.id, c.verdict, o.rule, o.title, o.category, o.severity, o.outcome, o.message,
-               o.fix.text if o.fix else None, "; ".join(f"{k} = {v}" for k, v in o.values.items()), o.source]
+               o.fix.text if o.fix else None, "; ".join(f"{k} = {_value_text(v)}" for k, v in o.values.items()), o.source]
               for c in result.candidates for o in c.outcomes)
     write_table(wb, "Outcomes", ["candidate", "verdict", "rule", "title", "category", "severity", "outcome",
                                  "message", "to pass", "values read", "source"],
@@ -141,3 +141,8 @@ def render_xlsx(result: RunResult) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _value_text(value: object) -> object:
+    """A value read, as a cell shows it (a decision table: its value, deciding row and inputs)."""
+    return value["text"] if isinstance(value, dict) and "table" in value and "text" in value else value
