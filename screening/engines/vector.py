@@ -20,7 +20,7 @@ from screening.engines.vector_eval import FrameEvaluator, evaluate_frame
 from screening.pack.compiled import BUILTIN_NAMES, ResolvedPack
 from screening.tables.columns import table_column
 
-__all__ = ["VectorEngine", "build_frame", "decide_frame", "evaluate_frame", "field_kinds", "frame_from_rows",
+__all__ = ["VectorEngine", "build_frame", "decide_codes", "decide_frame", "evaluate_frame", "field_kinds", "frame_from_rows",
            "frame_records", "with_derived_frame"]
 
 OUTCOMES = np.array(["pass", "fail", "missing", "not_applicable"], dtype=object)
@@ -93,29 +93,39 @@ def _parts(vec: Scalar | Col, length: int) -> tuple[np.ndarray, np.ndarray]:
     return vec.values & ~vec.mask, vec.mask
 
 
-def decide_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFrame:
-    """Outcome of every rule for every row.
+def decide_codes(resolved: ResolvedPack, frame: pd.DataFrame) -> np.ndarray:
+    """Outcome code of every rule for every row: candidates × rules, ``int8``
+    (0 pass, 1 fail, 2 missing, 3 not_applicable; see :mod:`screening.trace`).
 
     Args:
         resolved: the pack with its parameters fixed.
         frame: one row per candidate, derived fields included (see :func:`build_frame`;
             a column whose dtype does not match its field type is converted or read value by
             value).
-
-    Returns:
-        One column per rule id (pack order), index of ``frame``, values ``pass``, ``fail``,
-        ``missing`` or ``not_applicable``.
     """
     length = len(frame)
+    rules = resolved.pack.rules
+    out = np.empty((length, len(rules)), dtype=np.int8)
     evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
-    out = {}
-    for rule in resolved.pack.rules:
+    for j, rule in enumerate(rules):
         holds, unknown = _parts(evaluator.truth(rule.require), length)
         codes = np.where(unknown, _MISSING, np.where(holds, _PASS, _FAIL))
         if rule.applies_if is not None:
             applies, applies_unknown = _parts(evaluator.truth(rule.applies_if), length)
             codes = np.where(applies_unknown, _MISSING, np.where(applies, codes, _NOT_APPLICABLE))
-        out[rule.id] = OUTCOMES[codes]
+        out[:, j] = codes
+    return out
+
+
+def decide_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFrame:
+    """Outcome of every rule for every row, by name.
+
+    Returns:
+        One column per rule id (pack order), index of ``frame``, values ``pass``, ``fail``,
+        ``missing`` or ``not_applicable`` (see :func:`decide_codes`).
+    """
+    codes = decide_codes(resolved, frame)
+    out = {rule.id: OUTCOMES[codes[:, j]] for j, rule in enumerate(resolved.pack.rules)}
     return pd.DataFrame(out, index=frame.index, columns=[r.id for r in resolved.pack.rules], copy=False)
 
 
