@@ -74,6 +74,21 @@ def show(value: object) -> str:
     return str(value)
 
 
+def for_people(value: object) -> str:
+    """A value in a table cell: text unquoted, true/false, missing as 'missing', lists joined, 1,000,000."""
+    if value is None:
+        return "missing"
+    if isinstance(value, dict) and "table" in value and "text" in value:  # a decision table: value, row, inputs
+        return str(value["text"])
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return ", ".join(for_people(v) for v in value) if value else "(none)"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    return show(value)
+
+
 def values_read(rule: PackRule, env: Env, pack: RulePack | None = None) -> dict[str, object]:
     """Every field and parameter the rule reads, as used (JSON-ready).
 
