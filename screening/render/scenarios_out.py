@@ -34,10 +34,12 @@ def share(value: float) -> str:
     return f"{value:.1%}"
 
 
-def number(name: str, value: float | None) -> str:
+def number(name: str, value: object) -> str:
     """A finance field or varied input as a person reads it."""
     if value is None:
         return "—"
+    if isinstance(value, str):  # a date field's percentile, already ISO text
+        return value
     if name in PERCENT_FIELDS:
         return f"{value:.1%}"
     if name == "japan_multiple":
@@ -49,12 +51,12 @@ def number(name: str, value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def band(name: str, stats: dict[str, float | None]) -> str:
+def band(name: str, stats: dict[str, object]) -> str:
     """``p50 (p5–p95)``, or ``missing`` when no draw has a value."""
     if stats.get("p50") is None:
         return "missing"
     text = f"{number(name, stats['p50'])} ({number(name, stats['p5'])} – {number(name, stats['p95'])})"
-    missing = stats.get("missing") or 0.0
+    missing = float(stats.get("missing") or 0.0)  # type: ignore[arg-type]
     return text + (f", missing in {share(missing)}" if missing else "")
 
 
