@@ -176,6 +176,10 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
     variations = _Variations(streams, ids, n_seed, n_draws)
     numeric_varied = [name for name in streams if name not in spec.vary or kinds[name] in ("number", "integer")]
     reported = list(finance_fields) + list(streams)
+    portfolio = None
+    if getattr(pack, "portfolio_rules", None):
+        from screening.scenarios.portfolio import DrawPortfolio
+        portfolio = DrawPortfolio(resolved, n_draws)
     pending: dict[int, _Pending] = {}
     finished: list[CandidateScenario] = []
     total, done = len(base_rows) * n_draws, 0
@@ -190,7 +194,10 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
             varied[name] = pd.Series(to_array(new, len(frame)), index=frame.index, copy=False)
         frame = frame.assign(**varied)
         factors = {name.split(".", 1)[1]: variations.draws_for(name, chunk) for name in streams if name not in spec.vary}
-        codes, verdicts, values = _decide(resolved, frame, index, finance, blocking, reported, factors)
+        codes, verdicts, values, decided = _decide(resolved, frame, index, finance, blocking, reported, factors)
+        if portfolio is not None:
+            portfolio.add(resolved, decided, verdicts,
+                          np.concatenate([np.arange(d0, d1, dtype=np.int64) for _, d0, d1 in chunk]))
         start = 0
         for ci, d0, d1 in chunk:
             stop = start + (d1 - d0)
@@ -221,7 +228,8 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
         "tool_version": __version__, "started_at": now_utc(),
     }
     infos = [RuleInfo(r.id, r.spec.title, r.spec.category.value, r.spec.severity.value) for r in rules]
-    return ScenarioResult(run=run, rules=infos, candidates=finished)
+    return ScenarioResult(run=run, rules=infos, candidates=finished,
+                          portfolio=portfolio.result(resolved) if portfolio is not None and base_rows else None)
 
 
 def thresholds(resolved: ResolvedPack, names: Sequence[str]) -> dict[str, dict[str, object]]:
@@ -247,9 +255,9 @@ def thresholds(resolved: ResolvedPack, names: Sequence[str]) -> dict[str, dict[s
 
 def _decide(resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray, finance: FinanceHook | None,
             blocking: np.ndarray, reported: Sequence[str] = (),
-            factors: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Derived fields, finance fields and outcomes of one chunk; returns codes, verdicts and the
-    reported columns as (values, mask)."""
+            factors: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, dict, pd.DataFrame]:
+    """Derived fields, finance fields and outcomes of one chunk; returns codes, verdicts, the
+    reported columns as (values, mask) and the frame the rules read."""
     frame = with_derived_frame(resolved, frame)
     if finance is not None:
         computed = finance(resolved, frame, index, factors or {})
@@ -266,7 +274,7 @@ def _decide(resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray, fina
             continue
         col = from_series(frame[name], kinds.get(name, "number"))
         values[name] = (col.values, col.mask)
-    return codes, verdicts, values
+    return codes, verdicts, values, frame
 
 
 def _finish(cid: str, baseline: str, acc: _Pending, draws: int, rules: Sequence, blocking: np.ndarray,
