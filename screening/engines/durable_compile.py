@@ -156,13 +156,16 @@ def scope_of(resolved: ResolvedPack) -> dict[str, Type]:
     scope: dict[str, Type] = {name: Type(kind) for name, kind in BUILTIN_NAMES.items()}
     scope.update({name: FIELD_TYPES[f.spec.type.value] for name, f in pack.fields.items()})
     scope.update({name: p.type for name, p in pack.parameters.items()})
+    scope.update({name: t.type for name, t in pack.tables.items()})  # computed before events are posted
     return scope
 
 
 def compile_pack(resolved: ResolvedPack, rules_per_ruleset: int = 60) -> CompiledPack:
     """Compile every rule of ``resolved`` (pack order), ``rules_per_ruleset`` pack rules per ruleset."""
     constants = resolved.constants()
-    inputs = set(resolved.pack.fields) | (set(BUILTIN_NAMES) - {"as_of"})
+    # decision tables are derived values: computed with the derived fields before any event is
+    # posted, they reach durable as properties of the event like any field
+    inputs = set(resolved.pack.fields) | set(resolved.pack.tables) | (set(BUILTIN_NAMES) - {"as_of"})
     scope = scope_of(resolved)
     rules = [compile_rule(i, rule, constants, inputs, scope) for i, rule in enumerate(resolved.pack.rules)]
     starts = range(0, len(rules), rules_per_ruleset)

@@ -23,11 +23,10 @@ def print_summary(result: RunResult, console: Console) -> None:
     verdicts.add_column("verdict")
     verdicts.add_column("failed (blocking)", overflow="fold")
     verdicts.add_column("missing (blocking)", overflow="fold")
-    shown = result.candidates[:50]
-    for c in shown:
-        failed = ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail")
-        missing = ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing")
-        verdicts.add_row(Text(c.id), Text(c.verdict, style=VERDICT_STYLE[c.verdict]), Text(failed or "—"), Text(missing or "—"))
+    shown = _first_rows(result, 50)
+    for cid, verdict, failed, missing in shown:
+        verdicts.add_row(Text(cid), Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
+                         Text(", ".join(missing) or "—"))
     if len(result.candidates) > len(shown):
         verdicts.caption = f"first {len(shown)} of {len(result.candidates)} candidates; all are in the written files"
     console.print(verdicts)
@@ -36,8 +35,9 @@ def print_summary(result: RunResult, console: Console) -> None:
     rules.add_column("severity")
     for name in ("pass", "fail", "missing", "not_applicable"):
         rules.add_column(name, justify="right", style=OUTCOME_STYLE[name])
+    severities = _severities(result)
     for rule, counts in result.rule_summary().items():
-        severity = next(o.severity for o in result.candidates[0].outcomes if o.rule == rule)
+        severity = severities[rule]
         rules.add_row(rule, severity, *(str(counts[k]) for k in ("pass", "fail", "missing", "not_applicable")))
     console.print(rules)
     s = result.summary
@@ -57,6 +57,32 @@ def print_portfolio(portfolio: PortfolioResult, console: Console) -> None:
         table.add_row(Text(f"{o.rule}\n{o.severity}"), Text(o.outcome, style=OUTCOME_STYLE[o.outcome]), Text(o.message))
     console.print(table)
     console.print(f"Portfolio verdict: [{PORTFOLIO_STYLE[portfolio.verdict]}]{portfolio.verdict}[/]")
+
+
+def _first_rows(result: RunResult, count: int) -> list[tuple[str, str, list[str], list[str]]]:
+    """(id, verdict, failed blocking rules, missing blocking rules) of the first candidates, read from
+    the outcome matrix when the run has one (no messages are built for a summary)."""
+    if result.trace is None:
+        return [(c.id, c.verdict,
+                 [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"],
+                 [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing"])
+                for c in result.candidates[:count]]
+    from screening.trace import FAIL, MISSING, VERDICTS
+    trace = result.trace
+    rules = [(r.id, r.spec.severity.value == "blocking") for r in trace.rules]
+    ids = trace.frame["id"].iloc[:count].tolist()
+    out = []
+    for i, codes in enumerate(trace.codes[:count].tolist()):
+        out.append((str(ids[i]), VERDICTS[int(trace.verdicts[i])],
+                    [rid for (rid, blocking), c in zip(rules, codes) if blocking and c == FAIL],
+                    [rid for (rid, blocking), c in zip(rules, codes) if blocking and c == MISSING]))
+    return out
+
+
+def _severities(result: RunResult) -> dict[str, str]:
+    if result.trace is not None:
+        return {r.id: r.spec.severity.value for r in result.trace.rules}
+    return {o.rule: o.severity for c in result.candidates[:1] for o in c.outcomes}
 
 
 def print_candidate(candidate: CandidateResult, result: RunResult, console: Console) -> None:
