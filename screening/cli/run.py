@@ -14,6 +14,7 @@ from screening.cli.common import (
     _flow_values,
     _progress_bar,
     err,
+    flow_fields,
     guarded,
     load,
     out,
@@ -59,7 +60,8 @@ def run(
     with _progress_bar(quiet) as progress:
         result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet,
                                              flow_values=flow_values, progress=progress,
-                                             strict_columns=strict_columns, skip_bad_rows=skip_bad_rows))
+                                             strict_columns=strict_columns, skip_bad_rows=skip_bad_rows,
+                                             flow_fields=flow_fields(pack) if db is not None else ()))
     print_warnings(result, err)
     for rejected in result.rejected[:MAX_PROBLEMS]:
         for problem in rejected.reasons:
@@ -99,7 +101,8 @@ def explain(
     pack = load(rules)
     flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
     result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values,
-                                         strict_columns=strict_columns))
+                                         strict_columns=strict_columns,
+                                         flow_fields=flow_fields(pack) if db is not None else ()))
     print_warnings(result, err)
     match = result.find(candidate_id)
     if match is None:
