@@ -83,9 +83,9 @@ def _files(out: Path) -> dict[str, bytes]:
 
 def test_sigkill_during_report_write_leaves_old_or_new_files(tmp_path: Path) -> None:
     pack = load_pack(FRAMEWORK)
-    listing = _synthetic(tmp_path / "list.csv", 800, 11)
+    listing = _synthetic(tmp_path / "list.csv", 600, 11)
     old_result = screen_file(listing, pack, dt.date(2026, 3, 1))
-    new_result = screen_file(_synthetic(tmp_path / "other.csv", 800, 13), pack, dt.date(2026, 3, 1))
+    new_result = screen_file(_synthetic(tmp_path / "other.csv", 600, 13), pack, dt.date(2026, 3, 1))
     old_dir, new_dir = tmp_path / "old", tmp_path / "new"
     write_outputs(old_result, old_dir, FORMATS)
     write_outputs(new_result, new_dir, FORMATS)
@@ -114,8 +114,8 @@ def test_sigkill_during_report_write_leaves_old_or_new_files(tmp_path: Path) -> 
 
 
 def test_sigkill_of_screen_run_subprocess_while_writing(tmp_path: Path) -> None:
-    listing = _synthetic(tmp_path / "list.csv", 600, 12)
-    other = _synthetic(tmp_path / "other.csv", 600, 14)
+    listing = _synthetic(tmp_path / "list.csv", 400, 12)
+    other = _synthetic(tmp_path / "other.csv", 400, 14)
     out = tmp_path / "out"
     base = [sys.executable, "-m", "screening.cli", "run", str(listing), "--rules", str(FRAMEWORK), "--out", str(out),
             "--format", ",".join(FORMATS), "--quiet"]
