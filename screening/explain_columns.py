@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import string
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -33,20 +34,24 @@ _INF = float("inf")
 _TRUE, _FALSE, _UNKNOWN = 1, 0, -1
 
 
-def int_valued(node: n.Node, kinds: Mapping[str, str], constants: Mapping[str, object]) -> bool:
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def int_valued(node: n.Node, int_names: set[str] | Mapping[str, object], constants: Mapping[str, object]) -> bool:
     """Whether the reference evaluator gives a Python ``int`` for ``node`` whenever it gives a number.
 
     The columns hold numbers as floats; a value read from them is shown as the reference would
     hold it (``{count}`` prints ``3``, not ``3.0``), so integer-valued expressions are known.
+    ``int_names`` are the columns holding integers (integer fields, and derived values found so).
     """
     def is_int(x: n.Node) -> bool:
         if isinstance(x, n.Const):
-            return isinstance(x.value, int) and not isinstance(x.value, bool)
+            return _is_int(x.value)
         if isinstance(x, n.Name):
             if x.id in constants:
-                v = constants[x.id]
-                return isinstance(v, int) and not isinstance(v, bool)
-            return kinds.get(x.id) == "integer"
+                return _is_int(constants[x.id])
+            return x.id in int_names
         if isinstance(x, n.Arith):
             return x.op != "/" and is_int(x.left) and is_int(x.right)
         if isinstance(x, n.Neg):
@@ -61,10 +66,32 @@ def int_valued(node: n.Node, kinds: Mapping[str, str], constants: Mapping[str, o
             return x.func == "rating"
         if isinstance(x, n.Subscript) and isinstance(x.mapping, n.Name) and x.mapping.id in constants:
             table = constants[x.mapping.id]
-            return isinstance(table, dict) and all(isinstance(v, int) and not isinstance(v, bool)
-                                                   for v in table.values())
+            return isinstance(table, dict) and all(_is_int(v) for v in table.values())
         return False
     return is_int(node)
+
+
+def int_names(resolved) -> set[str]:  # noqa: ANN001 - ResolvedPack
+    """Columns whose values the reference holds as ``int``: integer fields, derived numbers that
+    only add, subtract or multiply integers, and decision tables whose values are all integers."""
+    pack = resolved.pack
+    constants = resolved.constants()
+    out = {name for name, f in pack.fields.items() if f.spec.type.value == "integer"}
+    tables = getattr(pack, "tables", {})
+    for name in pack.derive_order:
+        if name in tables:
+            table = tables[name]
+            thens = [row.then for row in table.rows] + ([table.else_value] if table.else_value is not None else [])
+            if table.output == "integer" or (table.output == "number" and thens and all(_is_int(t) for t in thens)):
+                out.add(name)
+        elif pack.fields[name].spec.type.value == "number" and int_valued(pack.fields[name].derive, out, constants):
+            out.add(name)
+    return out
+
+
+@dataclass
+class _Else:
+    then: object
 
 
 def _as_ints(values: list[object]) -> list[object]:
@@ -83,8 +110,13 @@ class ColumnExplainer:
         self.kinds = field_kinds(trace.resolved)
         self.length = len(trace)
         self.evaluator = FrameEvaluator(trace.frame, self.constants, self.kinds)
+        self.int_names = int_names(trace.resolved)
+        tables = getattr(self.pack, "tables", {})
+        self.mixed_tables = {name for name, t in tables.items() if t.output == "number" and name not in self.int_names
+                             and any(_is_int(r.then) for r in t.rows + [_Else(t.else_value)])}
         self._python: dict[str, list[object]] = {}
         self._encoded: dict[str, list[str] | str] = {}
+        self._table_entries: dict[str, list[dict[str, object]]] = {}
         self._vectors: dict[int, Vec] = {}
         self._truths: dict[int, np.ndarray] = {}
         self._messages: dict[int, np.ndarray] = {}
@@ -99,19 +131,26 @@ class ColumnExplainer:
                 values = [self.constants[name]] * self.length
             elif name in self.trace.frame.columns:
                 values = to_list(self.evaluator.column(name), self.length)
-                spec = self.pack.fields.get(name)
-                if self.kinds.get(name) == "integer" or (
-                        spec is not None and spec.derive is not None and spec.spec.type.value == "number"
-                        and int_valued(spec.derive, self.kinds, self.constants)):
+                if name in self.int_names:
                     values = _as_ints(values)
+                elif name in self.mixed_tables:  # number tables with int and float values: as each row gives
+                    from screening.tables.decide import table_value
+                    table = self.pack.tables[name]
+                    values = [None if v is None else table_value(table, self.env(i, upto=name))
+                              for i, v in enumerate(values)]
             else:
                 values = [None] * self.length
             self._python[name] = values
         return self._python[name]
 
-    def env(self, i: int) -> dict[str, object]:
-        """One candidate's environment, as :func:`screening.derive.with_derived` and the constants make it."""
-        row = {name: self.python(name)[i] for name in self.trace.frame.columns}
+    def env(self, i: int, upto: str | None = None) -> dict[str, object]:
+        """One candidate's environment, as :func:`screening.derive.with_derived` and the constants make
+        it (``upto``: only the columns a derived value ``upto`` may read, those before it)."""
+        names = list(self.trace.frame.columns)
+        if upto is not None:
+            later = set(self.pack.derive_order[self.pack.derive_order.index(upto):])
+            names = [x for x in names if x not in later]
+        row = {name: self.python(name)[i] for name in names}
         return {**row, **self.constants}
 
     def vector(self, node: n.Node) -> Vec:
@@ -129,7 +168,7 @@ class ColumnExplainer:
         if isinstance(vec, Scalar):
             return [vec.value] * len(idx)
         picked = to_list(Col(vec.kind, vec.values[idx], vec.mask[idx]), len(idx))
-        return _as_ints(picked) if int_valued(node, self.kinds, self.constants) else picked
+        return _as_ints(picked) if int_valued(node, self.int_names, self.constants) else picked
 
     def truths(self, node: n.Node) -> np.ndarray:
         """``truth(node, env)`` for every row: 1 True, 0 False, -1 unknown."""
@@ -275,8 +314,35 @@ class ColumnExplainer:
 
     # --- values read -------------------------------------------------------------------------
 
+    def table_entries(self, name: str) -> list[dict[str, object]]:
+        """The ``values`` entry of decision table ``name`` per row (value, deciding row, inputs).
+
+        Built by :func:`screening.tables.trace.table_values` once per distinct combination of what
+        the table reads, so it equals the row-by-row explanation exactly.
+        """
+        if name not in self._table_entries:
+            from screening.tables.trace import table_values
+            table = self.pack.tables[name]
+            reads = [x for x in table.names() if x not in self.constants]
+            columns = [self.python(name), *(self.python(x) for x in reads)]
+            memo: dict[tuple[object, ...], dict[str, object]] = {}
+            out = []
+            for i in range(self.length):
+                values = [c[i] for c in columns]
+                key = tuple((type(v), v) for v in values)
+                entry = memo.get(key)
+                if entry is None:
+                    env = {**self.constants, **dict(zip(reads, values[1:])), name: values[0]}
+                    entry = memo[key] = table_values(table, env)
+                out.append(entry)
+            self._table_entries[name] = out
+        return self._table_entries[name]
+
     def encoded(self, name: str) -> list[str] | str:
         """JSON text of ``jsonable(value)`` of column ``name`` per row (one string for a constant)."""
+        if name not in self._encoded and name in self.pack.tables:
+            texts: dict[int, str] = {}
+            self._encoded[name] = [texts.setdefault(id(e), encode_json(e)) for e in self.table_entries(name)]
         if name not in self._encoded:
             if name in self.constants:
                 self._encoded[name] = encode_json(jsonable(self.constants[name]))
@@ -304,7 +370,8 @@ class ColumnExplainer:
 
     def values_at(self, j: int, i: int) -> dict[str, object]:
         """``values_read`` of rule ``j`` for candidate ``i``."""
-        return {name: jsonable(self.python(name)[i]) for name in self.pack.rules[j].names()}
+        return {name: self.table_entries(name)[i] if name in self.pack.tables else jsonable(self.python(name)[i])
+                for name in self.pack.rules[j].names()}
 
     # --- direct fixes --------------------------------------------------------------------------
 

@@ -81,6 +81,8 @@ class RunResult:
     trace: "Trace | None" = None
     general_fixes: bool = False
     _explainer: "ColumnExplainer | None" = field(default=None, repr=False)
+    #: Rows refused under ``--skip-bad-rows`` (screening.rejects.RejectedRow), in file order.
+    rejected: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.trace is not None and not self.candidates:
@@ -211,7 +213,7 @@ def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], mat
             outcomes.append(Outcome(
                 rule=rule.id, title=rule.spec.title, category=rule.spec.category.value,
                 severity=rule.spec.severity.value, outcome=outcome, message=message_for(rule, env, outcome),
-                values=values_read(rule, env), fix=fix, source=rule.spec.source,
+                values=values_read(rule, env, pack), fix=fix, source=rule.spec.source,
             ))
         verdict = verdict_of([(o.severity, o.outcome) for o in outcomes])
         remedy = None

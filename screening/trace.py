@@ -28,6 +28,7 @@ def field_kinds(resolved: ResolvedPack) -> dict[str, str]:
     """Pack field type of every column a trace frame holds: the pack's fields and the flow's built-ins."""
     kinds = {name: BUILTIN_NAMES[name] for name in FLOW_NAMES}
     kinds.update({name: f.spec.type.value for name, f in resolved.pack.fields.items()})
+    kinds.update({name: t.output for name, t in getattr(resolved.pack, "tables", {}).items()})  # decision tables
     return kinds
 
 
