@@ -94,3 +94,25 @@ def test_type_checked_at_load() -> None:
     from screening.lang.types import NUMBER, TypeErrors, check_expression
     with pytest.raises(TypeErrors, match=r"business_days\(\) takes dates"):
         check_expression(parse_expression("business_days(x, y) > 1"), {"x": NUMBER, "y": NUMBER})
+
+
+@pytest.mark.parametrize("business, funded_on, outcome", [
+    (False, "2026-04-03", "pass"), (False, "2026-04-04", "fail"),
+    (True, "2026-04-21", "pass"), (True, "2026-04-22", "fail"),
+])
+def test_washingtons_funding_window_counts_either_way(business: bool, funded_on: str, outcome: str) -> None:
+    """The US pack's funded-within-window reads funding_window_business_days (a snapback flag, advisory)."""
+    from pathlib import Path
+
+    from screening.candidates import table_from_records
+    from screening.pack.load import load_pack
+    from screening.screen import screen_table
+
+    pack = load_pack(Path(__file__).resolve().parent.parent / "rules" / "us")
+    resolved = pack.resolve(dt.date(2026, 6, 1))
+    resolved.params["funding_window_business_days"] = business
+    record = {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD",
+              "selected_on": "2026-02-17", "funded_on": funded_on}
+    result = screen_table(resolved, table_from_records([record], pack.input_fields), engine="reference")
+    rule = next(o for o in result.candidates[0].outcomes if o.rule == "funded-within-window")
+    assert (rule.outcome, rule.severity, result.candidates[0].verdict) == (outcome, "advisory", "eligible")
