@@ -9,15 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from screening import __version__
 from screening.candidates import CandidateTable, candidates_hash, read_candidates
-from screening.derive import with_derived
-from screening.engines import get_engine
-from screening.outcomes import RunResult, build_results, now_utc, parameters_in_force
+from screening.columns import misspelt_columns
+from screening.errors import InputError
+import numpy as np
+import pandas as pd
+
+from screening.engines import decide_codes
+from screening.engines.vector import with_derived_frame
+from screening.engines.vector_columns import to_array, typed_column
+from screening.outcomes import GENERAL_FIXES_MAX_ROWS, RunResult, now_utc, parameters_in_force
+from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 from screening.pack.compiled import ResolvedPack, RulePack
-from screening.portfolio import evaluate_portfolio
+from screening.portfolio import evaluate_portfolio_frame
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
 AUTO_DURABLE_MAX_ROWS = 20_000
@@ -47,7 +54,8 @@ def engine_label(name: str) -> str:
 def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str = "auto",
                  flow_values: Mapping[str, Mapping[str, object]] | None = None,
                  candidates_label: str | None = None, candidates_digest: str | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> RunResult:
+                 progress: Callable[[str, int, int], None] | None = None,
+                 warnings: Sequence[str] = ()) -> RunResult:
     """Screen every candidate of ``table`` against ``resolved``.
 
     Args:
@@ -59,26 +67,19 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         candidates_label: how the list is named in the results (file name).
         candidates_digest: hash of the list's bytes.
         progress: called as ``progress(phase, done, total)`` while working (for progress bars).
+        warnings: what the reports should say about the list (``run.warnings``; absent when none).
     """
     report = progress or (lambda phase, done, total: None)
-    records = table.records()
-    base = []
-    for record in records:
-        row = {k: v for k, v in record.items() if k in resolved.pack.fields}
-        row.update({"stage": None, "stage_since": None, "deadline": None})
-        if flow_values is not None:
-            row.update(flow_values.get(str(record.get("id")), {}))
-        base.append(row)
-    total = len(base)
+    total = len(table.frame)
     report("deriving fields", 0, total)
-    rows = with_derived(resolved, base)
-    chosen = choose_engine(engine, len(rows))
+    frame = with_derived_frame(resolved, candidate_frame(resolved, table, flow_values))
+    report("deriving fields", total, total)
+    chosen = choose_engine(engine, total)
     report(f"deciding ({chosen})", 0, total)
-    matrix = get_engine(chosen).decide(resolved, rows)
-    report("explaining", 0, total)
-    results = build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records,
-                            progress=lambda done: report("explaining", done, total))
-    portfolio = evaluate_portfolio(resolved, rows, results)
+    codes = decide_codes(chosen, resolved, frame)
+    report(f"deciding ({chosen})", total, total)
+    trace = Trace(resolved, frame, codes, table.frame, np.asarray(table.rows, dtype=np.int64), chosen)
+    portfolio = evaluate_portfolio_frame(resolved, frame, [VERDICTS[v] for v in trace.verdicts.tolist()])
     pack = resolved.pack
     run = {
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
@@ -87,15 +88,63 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules),
         "parameters": parameters_in_force(resolved),
     }
-    return RunResult(run=run, candidates=results, portfolio=portfolio)
+    if warnings:
+        run["warnings"] = list(warnings)
+    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS)
+
+
+def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
+                    flow_values: Mapping[str, Mapping[str, object]] | None = None) -> pd.DataFrame:
+    """The columns rules read, typed for the evaluator: every input field of the pack (dates as
+    ``Int64`` day ordinals) and the flow's ``stage``, ``stage_since`` and ``deadline``."""
+    kinds = field_kinds(resolved)
+    length = len(table.frame)
+    ids = table.frame["id"].tolist() if flow_values is not None else []
+    columns: dict[str, object] = {}
+    for name, kind in kinds.items():
+        field = resolved.pack.fields.get(name)
+        if (field is not None and field.is_derived) or name in getattr(resolved.pack, "tables", {}):
+            continue
+        if name in FLOW_NAMES:
+            values = [flow_values.get(str(i), {}).get(name) for i in ids] if flow_values is not None else [None] * length
+            columns[name] = to_array(typed_column(values, kind), length)
+        elif kind == "date":
+            values = table.frame[name].tolist() if name in table.frame.columns else [None] * length
+            columns[name] = pd.array([None if v is None or v is pd.NA else v.toordinal() for v in values], dtype="Int64")
+        elif name in table.frame.columns:
+            columns[name] = table.frame[name]
+        else:
+            columns[name] = to_array(typed_column([None] * length, kind), length)
+    return pd.DataFrame({k: pd.Series(v, index=pd.RangeIndex(length)) if not isinstance(v, pd.Series) else v
+                         for k, v in columns.items()}, index=pd.RangeIndex(length))
 
 
 def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",
                 sheet: str | None = None, flow_values: Mapping[str, Mapping[str, object]] | None = None,
-                progress: Callable[[str, int, int], None] | None = None) -> RunResult:
-    """Read a candidate list and screen it (raises InputError for a bad list or pack)."""
+                progress: Callable[[str, int, int], None] | None = None, strict_columns: bool = False,
+                skip_bad_rows: bool = False) -> RunResult:
+    """Read a candidate list and screen it (raises InputError for a bad list or pack).
+
+    ``strict_columns`` makes a column that looks like a misspelt field an error, not a warning.
+    ``skip_bad_rows`` screens the rows that read cleanly; the refused ones are in ``result.rejected``.
+    """
     resolved = pack.resolve(as_of)
-    table = read_candidates(candidates, pack.input_fields, sheet=sheet)
-    return screen_table(resolved, table, engine=engine, flow_values=flow_values,
-                        candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates),
-                        progress=progress)
+    rejected: list = []
+    if skip_bad_rows:
+        from screening.rejects import read_good_rows
+        table, rejected = read_good_rows(candidates, pack.input_fields, sheet=sheet)
+    else:
+        table = read_candidates(candidates, pack.input_fields, sheet=sheet)
+    header_row = 1 if Path(candidates).suffix.lower() in (".csv", ".xlsx") else None
+    misspelt = misspelt_columns(table.extra_columns, pack.input_fields, str(candidates), row=header_row)
+    if misspelt and strict_columns:
+        raise InputError(misspelt)
+    warnings = [str(p) for p in misspelt]
+    if rejected:
+        unit = ("row" if header_row else "record") + ("s" if len(rejected) != 1 else "")
+        warnings.append(f"{len(rejected)} {unit} refused and not screened (--skip-bad-rows): see rejected.csv")
+    result = screen_table(resolved, table, engine=engine, flow_values=flow_values,
+                          candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates),
+                          progress=progress, warnings=warnings)
+    result.rejected = rejected
+    return result

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from screening.errors import InputError, Problem
 from screening.lang import nodes as n
+from screening.limits import MAX_RULES
 from screening.lang.parse import ExpressionError, parse_expression
 from screening.lang.types import BOOL, FIELD_TYPES, Type, TypeErrors, check_expression, type_of_value
 from screening.pack.compiled import (BUILTIN_NAMES, PackField, PackParameter, PackRule, PackTest, Place,
@@ -22,6 +23,7 @@ from screening.pack.model import PackFile
 from screening.pack.portfolio import check_portfolio_rule, compile_portfolio_rule
 from screening.pack.validation import problems_from_validation
 from screening.pack.yamlio import YamlDoc, read_yaml
+from screening.tables.compile import OUTPUT_TYPES, PackTable, TableSource, compile_table, read_table
 
 
 def load_pack(path: str | Path) -> RulePack:
@@ -40,6 +42,8 @@ class _Loader:
         self.index_maps: dict[str, dict[str, list[int]]] = {}
         # names whose definitions were invalid: not reported again as unknown names
         self.lenient: set[str] = set()
+        # rules and derived fields dropped for invalid keys or values: their expressions are still checked
+        self.dropped: list[tuple[YamlDoc, tuple[object, ...], dict]] = []
 
     def _salvage(self, doc: YamlDoc, exc: ValidationError) -> PackFile | None:
         """Drop the invalid items of a file so the rest can still be checked (errors already reported)."""
@@ -50,7 +54,7 @@ class _Loader:
             loc = _clean_loc(doc.data, e["loc"], e["type"])
             if not loc:
                 return None
-            if len(loc) >= 2 and loc[0] in ("fields", "parameters", "rules", "tests"):
+            if len(loc) >= 2 and loc[0] in ("fields", "parameters", "rules", "tests", "tables"):
                 bad.setdefault(str(loc[0]), set()).add(loc[1])
             elif loc[0] == "pack":
                 data["pack"] = "invalid-name"
@@ -59,6 +63,11 @@ class _Loader:
         maps: dict[str, list[int]] = {}
         for section, keys in bad.items():
             value = data.get(section)
+            for key in keys:
+                item = value.get(key) if isinstance(value, dict) else (
+                    value[key] if isinstance(value, list) and isinstance(key, int) else None)
+                if section in ("rules", "fields") and isinstance(item, dict):
+                    self.dropped.append((doc, (section, key), item))
             if isinstance(value, dict):
                 self.lenient.update(str(k) for k in keys)
                 data[section] = {k: v for k, v in value.items() if k not in keys}
@@ -91,7 +100,8 @@ class _Loader:
             except InputError as exc:
                 self.problems.extend(exc.problems)
         if self.problems or pack is None:
-            unique = list(dict.fromkeys(self.problems))
+            unique = list(dict.fromkeys(self.problems))  # every problem at once, in file and line order
+            unique.sort(key=lambda p: (p.file or "", p.line if p.line is not None else -1))
             raise InputError(unique or [Problem("pack could not be loaded", file=str(folder))])
         return pack
 
@@ -157,6 +167,7 @@ class _Loader:
         prules: list[PackRule] = []
         scope: str | None = None
         flow, flow_place = None, None
+        table_sources: dict[str, TableSource] = {}
         lineage: list[str] = []
         hash_parts: list[bytes] = []
         all_files: list[str] = []
@@ -169,8 +180,11 @@ class _Loader:
             lineage.extend(x for x in base.lineage if x not in lineage)
             fields.update(base.fields)
             params.update(base.parameters)
-            for r in base.rules:
-                rules = [x for x in rules if x.id != r.id] + [r]
+            table_sources.update({name: t.source for name, t in base.tables.items()})
+            replaced = {r.id for r in base.rules}
+            if any(x.id in replaced for x in rules):
+                rules = [x for x in rules if x.id not in replaced]
+            rules.extend(base.rules)
             for r in base.portfolio_rules:
                 prules = [x for x in prules if x.id != r.id] + [r]
             scope = base.portfolio_scope
@@ -185,11 +199,18 @@ class _Loader:
         rules = [r for r in rules if r.id not in header.drop]
         prules = [r for r in prules if r.id not in header.drop]
         scope_place: Place | None = None
+        rule_at = {r.id: i for i, r in enumerate(rules)}
+        prule_ids = {r.id for r in prules}
+        count = len(rules) + sum(len(pf.rules) for _, pf in parsed)
+        if count > MAX_RULES:
+            self.err(f"{count:,} rules is more than the limit of {MAX_RULES:,} for a pack", Place(hdoc.file, 1))
+            return None
 
         # This pack's own definitions; a name defined twice in the pack is an error.
         own_fields: dict[str, Place] = {}
         own_params: dict[str, Place] = {}
         own_rules: dict[str, Place] = {}
+        own_tables: dict[str, Place] = {}
         own_tests: list[PackTest] = []
         test_names: dict[str, Place] = {}
         for doc, pf in parsed:
@@ -203,6 +224,11 @@ class _Loader:
                 if self._dup("parameter", name, place, own_params):
                     continue
                 params[name] = PackParameter(name, pspec, place, self._param_type(name, pspec, place))
+            for name, tspec in pf.tables.items():
+                place = Place(doc.file, doc.line_of(("tables", name)))
+                if self._dup("table", name, place, own_tables):
+                    continue
+                table_sources[name] = read_table(name, tspec, doc.file, doc.line_of, self.problems.append)
             for j, rspec in enumerate(pf.rules):
                 i = self._orig(doc, "rules", j)
                 place = Place(doc.file, doc.line_of(("rules", i)))
@@ -213,13 +239,14 @@ class _Loader:
                 rule = self._compile_rule(rspec, doc, i, header.pack or "")
                 if rule is None:
                     continue
-                if any(r.id == rule.id for r in prules):
+                if rule.id in prule_ids:
                     self.err(f"rule '{rule.id}' replaces an inherited portfolio rule: a rule about one candidate "
                              "and a rule about the list cannot share an id", place)
                     continue
-                if any(r.id == rule.id for r in rules):
-                    rules = [rule if r.id == rule.id else r for r in rules]
+                if rule.id in rule_at:
+                    rules[rule_at[rule.id]] = rule
                 else:
+                    rule_at[rule.id] = len(rules)
                     rules.append(rule)
             if pf.portfolio is not None:
                 if pf.portfolio.scope is not None:
@@ -234,7 +261,7 @@ class _Loader:
                         continue
                     if rspec.id in header.drop:
                         self.err(f"rule '{rspec.id}' is both defined here and dropped in the header", place)
-                    if any(r.id == rspec.id for r in rules):
+                    if rspec.id in rule_at:
                         self.err(f"portfolio rule '{rspec.id}' has the id of a rule about one candidate", place)
                         continue
                     rule = self._compile_rule(rspec, doc, i, header.pack or "", prefix=("portfolio", "rules"))
@@ -266,10 +293,28 @@ class _Loader:
             if name in BUILTIN_NAMES:
                 self.err(f"'{name}' is a built-in name and cannot be a parameter", params[name].place)
 
+        for name, src in table_sources.items():
+            place = Place(src.place.file, src.place.line)
+            for kind, names in (("field", fields), ("parameter", params)):
+                if name in names:
+                    self.err(f"'{name}' is both a table and a {kind} ({names[name].place})", place)  # type: ignore[attr-defined]
+            if name in BUILTIN_NAMES:
+                self.err(f"'{name}' is a built-in name and cannot be a table", place)
+
         names = self._scope(fields, params)
-        derive_order = self._compile_derived(fields, names)
+        names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
+        constants = set(params) | {"as_of"}
+        tables = {}
+        for name, src in table_sources.items():
+            compiled = compile_table(src, names, constants, self.problems.append)
+            if compiled is not None:
+                tables[name] = compiled
+            else:
+                self.lenient.add(name)
+        derive_order = self._compile_derived(fields, names, tables)
         for rule in rules:
             self._check_rule(rule, names, fields, params)
+        self._check_dropped(names)
         for rule in prules:
             check_portfolio_rule(rule, names, fields, self.err)
         rule_ids = {r.id for r in rules}
@@ -291,13 +336,17 @@ class _Loader:
         for doc, _ in parsed:
             hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
         all_files.extend(d.file for d, _ in parsed)
+        for src in table_sources.values():  # ``from:`` files are part of the pack
+            if src.file is not None and src.file not in all_files and Path(src.file).is_file():
+                hash_parts.append(Path(src.file).name.encode() + b"\0" + Path(src.file).read_bytes())
+                all_files.append(src.file)
         digest = hashlib.sha256(b"\0\0".join(sorted(hash_parts))).hexdigest()
         lineage.append(header.pack or "")
         return RulePack(
             name=header.pack or "", version=header.version or "", title=header.title or header.pack or "",
             path=str(folder), fields=fields, parameters=params, rules=rules, tests=own_tests, flow=flow,
             flow_place=flow_place, derive_order=derive_order, hash=f"sha256:{digest}", lineage=lineage,
-            files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all",
+            files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", tables=tables,
         )
 
     def _dup(self, kind: str, name: str, place: Place, seen: dict[str, Place]) -> bool:
@@ -367,6 +416,27 @@ class _Loader:
                 if template is not None:
                     self._check_template(template, scope, rule, outcome.rstrip("_"))
 
+    def _check_dropped(self, scope: dict[str, Type]) -> None:
+        """Parse and type-check the expressions of rules and fields that were dropped for other problems."""
+        for doc, loc, item in self.dropped:
+            keys = ("applies_if", "require") if loc[0] == "rules" else ("derive",)
+            name = item.get("id") if loc[0] == "rules" else loc[1]
+            for key in keys:
+                text = item.get(key)
+                if not isinstance(text, str):
+                    continue
+                place = Place(doc.file, doc.line_of((*loc, key)))
+                where = f"rule {name} {key}" if loc[0] == "rules" else f"fields.{name}.derive"
+                expr = self._parse(text, place, where)
+                if expr is None:
+                    continue
+                want = BOOL if loc[0] == "rules" else None
+                try:
+                    check_expression(expr, scope, want=want)
+                except TypeErrors as exc:
+                    for message, part in exc.problems:
+                        self.err(f"{message}: `{part}`", place, where)
+
     def _msg_err(self, text: str, rule: PackRule, outcome: str) -> None:
         self.err(text, rule.places.get("message", rule.place), f"rule {rule.id} message.{outcome}")
 
@@ -386,8 +456,12 @@ class _Loader:
             if spec and "{" in spec:
                 self._msg_err("nested placeholders are not allowed", rule, outcome)
 
-    def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type]) -> list[str]:
+    def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type],
+                         tables: dict[str, PackTable] | None = None) -> list[str]:
+        tables = tables or {}
         deps: dict[str, list[str]] = {}
+        for name, table in tables.items():
+            deps[name] = [x for x in table.names() if x in tables or (x in fields and fields[x].spec.derive is not None)]
         for name, f in fields.items():
             if f.spec.derive is None:
                 continue
@@ -402,7 +476,7 @@ class _Loader:
                     self.err(f"{message}: `{part}`", f.place, f"fields.{name}.derive")
                 continue
             f.derive = expr
-            deps[name] = [x for x in expr.names() if x in fields and fields[x].spec.derive is not None]
+            deps[name] = [x for x in expr.names() if x in tables or (x in fields and fields[x].spec.derive is not None)]
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -411,7 +485,11 @@ class _Loader:
                 return
             if state.get(name) == 1:
                 cycle = path[path.index(name):] + [name]
-                self.err(f"derived fields form a cycle: {' -> '.join(cycle)}", fields[name].place, f"fields.{name}.derive")
+                if name in tables:
+                    self.err(f"derived fields and tables form a cycle: {' -> '.join(cycle)}",
+                             Place(tables[name].place.file, tables[name].place.line), f"tables.{name}.inputs")
+                else:
+                    self.err(f"derived fields form a cycle: {' -> '.join(cycle)}", fields[name].place, f"fields.{name}.derive")
                 return
             state[name] = 1
             for dep in deps.get(name, []):

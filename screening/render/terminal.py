@@ -14,6 +14,12 @@ PORTFOLIO_STYLE = {"within_limits": "green", "over_limits": "red", "incomplete":
 OUTCOME_STYLE = {"pass": "green", "fail": "red", "missing": "yellow", "not_applicable": "dim"}
 
 
+def print_warnings(result: RunResult, console: Console) -> None:
+    """Warnings about the list (a misspelt column, skipped rows), one line each."""
+    for warning in result.run.get("warnings") or ():  # type: ignore[union-attr]
+        console.print(Text.assemble(("warning: ", "bold yellow"), str(warning)))
+
+
 def print_summary(result: RunResult, console: Console) -> None:
     run = result.run
     console.print(f"[bold]{run.get('pack_title') or run['pack']}[/] ({run['pack']} {run['pack_version']}), "
@@ -23,11 +29,10 @@ def print_summary(result: RunResult, console: Console) -> None:
     verdicts.add_column("verdict")
     verdicts.add_column("failed (blocking)", overflow="fold")
     verdicts.add_column("missing (blocking)", overflow="fold")
-    shown = result.candidates[:50]
-    for c in shown:
-        failed = ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail")
-        missing = ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing")
-        verdicts.add_row(Text(c.id), Text(c.verdict, style=VERDICT_STYLE[c.verdict]), Text(failed or "—"), Text(missing or "—"))
+    shown = _first_rows(result, 50)
+    for cid, verdict, failed, missing in shown:
+        verdicts.add_row(Text(cid), Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
+                         Text(", ".join(missing) or "—"))
     if len(result.candidates) > len(shown):
         verdicts.caption = f"first {len(shown)} of {len(result.candidates)} candidates; all are in the written files"
     console.print(verdicts)
@@ -36,8 +41,9 @@ def print_summary(result: RunResult, console: Console) -> None:
     rules.add_column("severity")
     for name in ("pass", "fail", "missing", "not_applicable"):
         rules.add_column(name, justify="right", style=OUTCOME_STYLE[name])
+    severities = _severities(result)
     for rule, counts in result.rule_summary().items():
-        severity = next(o.severity for o in result.candidates[0].outcomes if o.rule == rule)
+        severity = severities[rule]
         rules.add_row(rule, severity, *(str(counts[k]) for k in ("pass", "fail", "missing", "not_applicable")))
     console.print(rules)
     s = result.summary
@@ -59,11 +65,37 @@ def print_portfolio(portfolio: PortfolioResult, console: Console) -> None:
     console.print(f"Portfolio verdict: [{PORTFOLIO_STYLE[portfolio.verdict]}]{portfolio.verdict}[/]")
 
 
+def _first_rows(result: RunResult, count: int) -> list[tuple[str, str, list[str], list[str]]]:
+    """(id, verdict, failed blocking rules, missing blocking rules) of the first candidates, read from
+    the outcome matrix when the run has one (no messages are built for a summary)."""
+    if result.trace is None:
+        return [(c.id, c.verdict,
+                 [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"],
+                 [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing"])
+                for c in result.candidates[:count]]
+    from screening.trace import FAIL, MISSING, VERDICTS
+    trace = result.trace
+    rules = [(r.id, r.spec.severity.value == "blocking") for r in trace.rules]
+    ids = trace.frame["id"].iloc[:count].tolist()
+    out = []
+    for i, codes in enumerate(trace.codes[:count].tolist()):
+        out.append((str(ids[i]), VERDICTS[int(trace.verdicts[i])],
+                    [rid for (rid, blocking), c in zip(rules, codes) if blocking and c == FAIL],
+                    [rid for (rid, blocking), c in zip(rules, codes) if blocking and c == MISSING]))
+    return out
+
+
+def _severities(result: RunResult) -> dict[str, str]:
+    if result.trace is not None:
+        return {r.id: r.spec.severity.value for r in result.trace.rules}
+    return {o.rule: o.severity for c in result.candidates[:1] for o in c.outcomes}
+
+
 def print_candidate(candidate: CandidateResult, result: RunResult, console: Console) -> None:
     run = result.run
     console.print(f"[bold]{candidate.id}[/]: [{VERDICT_STYLE[candidate.verdict]}]{candidate.verdict}[/] "
                   f"under {run['pack']} {run['pack_version']} as of {run['as_of']}"
-                  + (f" (row {candidate.row})" if candidate.row else ""))
+                  + (f" ({_unit(run)} {candidate.row})" if candidate.row else ""))
     table = Table(show_lines=True)
     table.add_column("rule", overflow="fold")
     table.add_column("outcome")
@@ -76,8 +108,17 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
         table.add_row(Text(f"{o.rule}\n{o.severity}, {o.category}"), Text(o.outcome, style=OUTCOME_STYLE[o.outcome]),
                       Text(message), Text(values), Text(o.source))
     console.print(table)
+    if candidate.remedy is not None:
+        lead = "To become eligible" if candidate.remedy.possible else "Cannot become eligible"
+        console.print(Text.assemble((f"{lead}: ", "bold"), candidate.remedy.text))
+
+
+def _unit(run: dict) -> str:
+    from screening.rejects import row_unit
+    return row_unit(str(run.get("candidates") or ""))
 
 
 def _short(value: object) -> str:
-    text = "missing" if value is None else str(value)
+    from screening.explain import for_people
+    text = for_people(value)
     return text if len(text) <= 80 else text[:77] + "..."
