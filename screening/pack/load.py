@@ -316,7 +316,7 @@ class _Loader:
             self._check_rule(rule, names, fields, params)
         self._check_dropped(names)
         for rule in prules:
-            check_portfolio_rule(rule, names, fields, self.err)
+            check_portfolio_rule(rule, names, [*fields, *table_sources], self.err)
         rule_ids = {r.id for r in rules}
         portfolio_ids = {r.id for r in prules}
         for t in own_tests:
