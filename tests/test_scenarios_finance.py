@@ -108,6 +108,10 @@ def test_varied_capex_gives_the_hand_computed_share(tmp_path: Path) -> None:
     assert fromfile.varied["capex"]["missing"] == 1.0 and fromfile.finance["japan_irr"]["missing"] == 0.0
     assert fromfile.finance["japan_irr"]["p5"] == fromfile.finance["japan_irr"]["p95"]
     assert result.candidates[1].finance["japan_made_whole_on"]["missing"] == 1.0  # weak: never made whole
+    # the floor the histogram marks: the deemed rate by tenor, evaluated at each candidate's listed figures
+    assert strong.floors["japan_irr"] == {"rule": "japan-return", "passes": ">=",
+                                          "threshold": "benchmark + spread_by_tenor[tenor]", "value": 0.05}
+    assert fromfile.floors["japan_irr"]["value"] == pytest.approx(0.045)
 
 
 def test_cashflows_section_needs_a_finance_pack(tmp_path: Path) -> None:
