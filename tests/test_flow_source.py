@@ -49,7 +49,8 @@ def test_a_funded_project_is_funded_in_every_rule(tmp_path: Path) -> None:
     assert by_rule["still-in-play"]["values"]["stage"] == "funded"
     assert by_rule["funded-within-window"]["outcome"] == "pass"
     assert by_rule["funded-within-window"]["values"]["funded_on"] == "2026-03-20"
-    assert "(funded: 2026-03-20)" in by_rule["funded-within-window"]["message"]
+    assert "(funded: 2026-03-20" in by_rule["funded-within-window"]["message"]
+    assert "False" not in by_rule["funded-within-window"]["message"]  # a yes/no parameter reads false, not False
     assert "read from the approval-flow record" in (tmp_path / "reports/out/results.md").read_text()
     explained = screen("explain", "list.csv", "--rules", us, "--db", "flow.sqlite", "--as-of", "2026-04-10",
                        "--id", "ohio-gas-9gw", cwd=tmp_path)
