@@ -81,6 +81,8 @@ class RunResult:
     trace: "Trace | None" = None
     general_fixes: bool = False
     _explainer: "ColumnExplainer | None" = field(default=None, repr=False)
+    #: Rows refused under ``--skip-bad-rows`` (screening.rejects.RejectedRow), in file order.
+    rejected: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.trace is not None and not self.candidates:

@@ -49,7 +49,12 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: list[str], st
     If any renderer fails, nothing is written (the temporary files are removed). ``messages``
     adds the message column to results.parquet.
     """
-    return write_streams(out_dir, {f"{stem}.{fmt}": _writer(fmt, result, messages) for fmt in formats})
+    writers = {f"{stem}.{fmt}": _writer(fmt, result, messages) for fmt in formats}
+    if result.rejected:  # --skip-bad-rows: the refused rows with their reasons
+        from screening.rejects import render_rejected, row_unit
+        text = render_rejected(result.rejected, row_unit(str(result.run.get("candidates")))).encode()
+        writers["rejected.csv"] = lambda fh: fh.write(text)  # type: ignore[func-returns-value]
+    return write_streams(out_dir, writers)
 
 
 def write_streams(out_dir: str | Path, writers: dict[str, Writer]) -> list[Path]:
