@@ -159,13 +159,13 @@ def test_xlsx_summary_and_outcomes(edge_run) -> None:
     wb = load_workbook(io.BytesIO(render_xlsx(edge_run)))
     summary, outcomes = wb["Summary"], wb["Outcomes"]
     head = [c.value for c in summary[1]]
-    assert head[:7] == ["candidate", "verdict", "failed (blocking)", "missing (blocking)", "advisories",
-                        "to become eligible", "row"]
+    assert head[:8] == ["candidate", "name", "verdict", "failed (blocking)", "missing (blocking)", "advisories",
+                        "to become eligible", "row"]  # the pack's label field (name) next to the id
     assert "sector" in head and "source" in head
     assert summary.max_row == 1 + len(edge_run.candidates)
     rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
-    assert rows["edge-thin-return"][1:3] == ("ineligible", "return-floor")
-    assert rows["edge-thin-return"][5] == "raise irr from 0.03 to 0.05"
+    assert rows["edge-thin-return"][1:4] == ("Pipeline with a 3% projected return", "ineligible", "return-floor")
+    assert rows["edge-thin-return"][6] == "raise irr from 0.03 to 0.05"
     assert outcomes.max_row == 1 + sum(len(c.outcomes) for c in edge_run.candidates)
     ohead = [c.value for c in outcomes[1]]
     floor = next(r for r in outcomes.iter_rows(min_row=2, values_only=True)
