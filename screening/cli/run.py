@@ -40,7 +40,6 @@ def run(
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
                                        help="Screen the valid rows; write the refused ones with reasons to "
                                             "rejected.csv and exit 1."),
->>>>>>> main
 ) -> None:
     """Screen a candidate list and write results."""
     from screening.render import write_outputs
