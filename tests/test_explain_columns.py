@@ -151,13 +151,18 @@ def test_parquet_results_are_long_dictionary_encoded_and_match_csv(tmp_path: Pat
     assert all(str(t).startswith("dictionary") for t in plain.schema.types)
     full = pq.read_table(tmp_path / "full" / "results.parquet").to_pandas()
     rows = list(csv.DictReader(io.StringIO((tmp_path / "plain" / "results.csv").read_text())))
-    assert len(full) == len(rows) == len(table.frame) * len(pack.rules)
-    for got, want in zip(full.to_dict("records"), rows):
+    assert len(full) == len(rows)
+    records = full.to_dict("records")
+    portfolio = [r for r in records if r["candidate_id"] == "*portfolio*"]
+    assert len(portfolio) == (len(traced.portfolio.outcomes) if traced.portfolio is not None else 0)
+    assert all(r["verdict"] == traced.portfolio.verdict for r in portfolio)
+    assert len(records) - len(portfolio) == len(table.frame) * len(pack.rules)
+    for got, want in zip(records, rows):
         assert got["candidate_id"] == want["candidate_id"] and got["rule"] == want["rule"]
         assert (got["category"], got["severity"], got["outcome"]) == (want["category"], want["severity"], want["outcome"])
         assert got["message"] == want["message"]
     verdicts = {c.id: c.verdict for c in traced.candidates}
-    assert {(r["candidate_id"], r["verdict"]) for r in full.to_dict("records")} == set(verdicts.items())
+    assert {(r["candidate_id"], r["verdict"]) for r in records if r not in portfolio} == set(verdicts.items())
 
 
 def test_cli_writes_parquet_with_messages(tmp_path: Path) -> None:
