@@ -26,12 +26,16 @@ def print_summary(result: RunResult, console: Console) -> None:
                   f"as of {run['as_of']}, {len(result.candidates)} candidates, engine {run['engine']}")
     verdicts = Table(title="Candidates", show_lines=False)
     verdicts.add_column("candidate", overflow="fold")
+    if result.label:
+        verdicts.add_column(result.label, overflow="fold")
     verdicts.add_column("verdict")
     verdicts.add_column("failed (blocking)", overflow="fold")
     verdicts.add_column("missing (blocking)", overflow="fold")
     shown = _first_rows(result, 50)
-    for cid, verdict, failed, missing in shown:
-        verdicts.add_row(Text(cid), Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
+    names = result.labels(50)
+    for i, (cid, verdict, failed, missing) in enumerate(shown):
+        named = [Text(names[i] if i < len(names) else "")] if result.label else []
+        verdicts.add_row(Text(cid), *named, Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
                          Text(", ".join(missing) or "—"))
     if len(result.candidates) > len(shown):
         verdicts.caption = f"first {len(shown)} of {len(result.candidates)} candidates; all are in the written files"
@@ -93,7 +97,8 @@ def _severities(result: RunResult) -> dict[str, str]:
 
 def print_candidate(candidate: CandidateResult, result: RunResult, console: Console) -> None:
     run = result.run
-    console.print(f"[bold]{candidate.id}[/]: [{VERDICT_STYLE[candidate.verdict]}]{candidate.verdict}[/] "
+    name = candidate.inputs.get(result.label) if result.label else None
+    console.print(f"[bold]{candidate.id}[/]" + (f" ({_escape(str(name))})" if name else "") + f": [{VERDICT_STYLE[candidate.verdict]}]{candidate.verdict}[/] "
                   f"under {run['pack']} {run['pack_version']} as of {run['as_of']}"
                   + (f" ({_unit(run)} {candidate.row})" if candidate.row else ""))
     table = Table(show_lines=True)
@@ -111,6 +116,11 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
     if candidate.remedy is not None:
         lead = "To become eligible" if candidate.remedy.possible else "Cannot become eligible"
         console.print(Text.assemble((f"{lead}: ", "bold"), candidate.remedy.text))
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+    return escape(text)
 
 
 def _unit(run: dict) -> str:
