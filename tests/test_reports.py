@@ -138,7 +138,8 @@ def test_run_report_answers_a_negotiators_questions(edge_run) -> None:
     page = render_html(edge_run)
     text, tags = page_text(page)
     assert "svg" in tags and "script" not in tags
-    assert "3 eligible" in text and "7 ineligible" in text and "0 incomplete" in text
+    # (edge-taiwan-no-consent is eligible: Taiwan-linked support without consent is an advisory since issue 9)
+    assert "4 eligible" in text and "6 ineligible" in text and "0 incomplete" in text
     assert "Verdicts by sector" in text and "Verdicts by amount (USD)" in text
     assert "energy" in text and "USD 1–10bn" in text
     # each candidate's failed rule: message, values read, source, and the fix
@@ -175,7 +176,7 @@ def test_xlsx_summary_and_outcomes(edge_run) -> None:
     assert record["values read"] == "irr = 0.03; min_irr = 0.05" and record["source"].startswith("seeds/")
     assert outcomes.auto_filter.ref == f"A1:K{outcomes.max_row}"
     run = {r[0]: r[1] for r in wb["Run"].iter_rows(min_row=2, values_only=True)}
-    assert run["candidates eligible"] == 3 and run["pack"] == "japan-position"
+    assert run["candidates eligible"] == 4 and run["pack"] == "japan-position"
 
 
 def test_a_long_table_continues_on_further_sheets() -> None:

@@ -318,7 +318,7 @@ class _Loader:
             self._check_rule(rule, names, fields, params)
         self._check_dropped(names)
         for rule in prules:
-            check_portfolio_rule(rule, names, fields, self.err)
+            check_portfolio_rule(rule, names, [*fields, *table_sources], self.err)
         rule_ids = {r.id for r in rules}
         portfolio_ids = {r.id for r in prules}
         for t in own_tests:
@@ -375,10 +375,13 @@ class _Loader:
     def _param_type(self, name: str, spec, place: Place) -> Type:
         if spec.values is None:
             return type_of_value(spec.value)
-        types = {str(type_of_value(v.value)) for v in spec.values}
-        if len(types) > 1:
+        # an empty list or mapping takes the type of the others (a list that starts empty is still a list of strings)
+        typed = [type_of_value(v.value) for v in spec.values if v.value not in ([], {})] or [type_of_value(spec.values[0].value)]
+        types = {str(t) for t in typed}
+        if len(types) > 1 or len({type_of_value(v.value).kind for v in spec.values}) > 1:
+            types |= {str(type_of_value(v.value)) for v in spec.values}
             self.err(f"parameter '{name}' has values of different types over time: {', '.join(sorted(types))}", place)
-        return type_of_value(spec.values[0].value)
+        return typed[0]
 
     def _scope(self, fields: dict[str, PackField], params: dict[str, PackParameter]) -> dict[str, Type]:
         scope: dict[str, Type] = {k: Type(v) if v != "list" else FIELD_TYPES["list"] for k, v in BUILTIN_NAMES.items()}
