@@ -49,7 +49,8 @@ def _inputs_reaching(names: list[str], pack: RulePack) -> list[str]:
 
 def _env_with(resolved: ResolvedPack, env: Env, field: str, value: object) -> dict[str, object]:
     pack = resolved.pack
-    row = {k: v for k, v in env.items() if k in pack.fields or k in ("stage", "stage_since", "deadline")}
+    computed = pack.computed_names()
+    row = {k: v for k, v in env.items() if k in pack.fields or k in computed}
     for name in pack.derive_order:
         row.pop(name, None)
     row[field] = value

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from screening.explain import Fix, find_fix, jsonable, message_for, values_read
 from screening.fixes import Remedy, find_remedy, find_rule_fix
@@ -52,11 +52,15 @@ class CandidateResult:
     row: int | None = None
     inputs: dict[str, object] = field(default_factory=dict)
     remedy: Remedy | None = None
+    finance: dict[str, object] | None = None  # CONTRACT §9 fields, when the pack has a finance section
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "verdict": self.verdict, "row": self.row, "inputs": self.inputs,
-                "remedy": self.remedy.as_dict() if self.remedy else None,
-                "outcomes": [o.as_dict() for o in self.outcomes]}
+        out = {"id": self.id, "verdict": self.verdict, "row": self.row, "inputs": self.inputs,
+               "remedy": self.remedy.as_dict() if self.remedy else None}
+        if self.finance is not None:
+            out["finance"] = {k: jsonable(v) for k, v in self.finance.items()}
+        out["outcomes"] = [o.as_dict() for o in self.outcomes]
+        return out
 
 
 @dataclass
@@ -65,6 +69,7 @@ class RunResult:
 
     run: dict[str, object]
     candidates: list[CandidateResult]
+    finance: Any = None  # the run's FinanceTable (waterfalls for explain and the report), not serialised
 
     @property
     def summary(self) -> dict[str, int]:

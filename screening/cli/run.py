@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from screening.cli.common import (
+    CASHFLOWS_HELP,
     DEFAULT_FORMATS,
     DEFAULT_OUT,
     _fail,
@@ -32,6 +33,7 @@ def run(
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
     engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
+    cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
 ) -> None:
     """Screen a candidate list and write results."""
@@ -51,7 +53,7 @@ def run(
         flow_values = guarded(lambda: _flow_values(pack, db, date))
     with _progress_bar(quiet) as progress:
         result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet,
-                                             flow_values=flow_values, progress=progress))
+                                             flow_values=flow_values, progress=progress, cashflows=cashflows))
     if quiet:
         s = result.summary
         out.print(f"{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete")
@@ -74,15 +76,17 @@ def explain(
     sheet: Optional[str] = typer.Option(None, "--sheet"),
     engine: str = typer.Option("auto", "--engine"),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record."),
+    cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
 ) -> None:
-    """One candidate, rule by rule: outcome, message, values read, source."""
+    """One candidate, rule by rule: outcome, message, values read, source (and its waterfall)."""
     from screening.render.terminal import print_candidate
     from screening.screen import screen_file
 
     date = parse_date(as_of, "--as-of")
     pack = load(rules)
     flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
-    result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values))
+    result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values,
+                                         cashflows=cashflows))
     match = [c for c in result.candidates if c.id == candidate_id]
     if not match:
         ids = ", ".join(c.id for c in result.candidates[:20])

@@ -220,6 +220,24 @@ class FlowSpec(_Strict):
     deadlines: list[Deadline] = []
 
 
+FinanceTerm = Union[StrictInt, StrictFloat, StrictStr]
+
+
+class FinanceSpec(_Strict):
+    """The framework's waterfall terms (CONTRACT.md §9): each a number, a parameter name or an
+    expression over parameters and fields."""
+
+    deemed_rate: FinanceTerm
+    japan_funding_share: FinanceTerm
+    us_share_before_recovery: FinanceTerm
+    us_share_after_recovery: FinanceTerm
+    description: StrictStr | None = None
+    source: StrictStr | None = None
+
+    TERMS: ClassVar[tuple[str, ...]] = ("deemed_rate", "japan_funding_share", "us_share_before_recovery",
+                                        "us_share_after_recovery")
+
+
 class PackFile(_Strict):
     """Everything one YAML file of a pack may hold. Header keys belong in one file only."""
 
@@ -234,6 +252,7 @@ class PackFile(_Strict):
     rules: list[RuleSpec] = []
     tests: list[TestCase] = []
     flow: FlowSpec | None = None
+    finance: FinanceSpec | None = None
 
     HEADER_KEYS: ClassVar[tuple[str, ...]] = ("pack", "version", "title", "description", "extends", "drop")
 
