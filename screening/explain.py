@@ -25,9 +25,14 @@ class Fix:
     field: str
     to: object
     text: str
+    #: For a category, a yes/no or a list: every value tried that passes (``to`` first); else empty.
+    options: tuple[object, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
-        return {"field": self.field, "to": jsonable(self.to), "text": self.text}
+        out = {"field": self.field, "to": jsonable(self.to), "text": self.text}
+        if len(self.options) > 1:
+            out["options"] = jsonable(list(self.options))
+        return out
 
 
 def jsonable(value: object) -> object:

@@ -1,144 +1,58 @@
 """Counterfactual fixes: what would have to change for a failed rule, or a whole candidate, to pass.
 
 For a failed rule: the smallest change of one candidate input that makes the rule pass, the
-other inputs held. Numeric inputs are moved to where a failing comparison's two sides meet —
-solved exactly where the comparison is linear in the input (also through derived fields such
-as ``equity / amount``), by bisection where it is monotone but not linear — and the result is
-checked by re-evaluating the rule. Yes/no inputs are flipped; a credit rating read through
-``rating()`` is moved along its own scale (S&P or Moody's) to the nearest grade that passes.
-Other text inputs (a sector, a country) are what a project *is*, not a figure it can change,
-and get no fix. For a candidate: the fixes of its failed blocking rules applied together,
-checked to give ``eligible``; or a plain statement of what no change of inputs can repair.
+other inputs held. Every kind of input is searched:
+
+- numbers, integers and dates move along their axis to where a failing comparison's two sides
+  meet (:mod:`screening.fix_numeric`: exact where linear, also through derived fields);
+- a credit rating read through ``rating()`` moves along its own scale (S&P or Moody's) to the
+  nearest grade that passes;
+- a text field (with or without an ``enum``) takes each value the pack compares it with — its
+  enum, the literals and parameter lists its rules name — and the fix lists the values that pass;
+- a yes/no flips; a list gains or loses an item the pack looks for.
+
+Every proposed value is checked by re-deciding the rule. For a candidate: the fixes of its failed
+blocking rules applied together, checked to give no blocking failure; or, when no single input
+change repairs a rule, a statement of it that is *proved* by the search: every input the rule
+reads (through derived fields, its condition and ``applies_if``) was tried with every value above.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Mapping
+from dataclasses import dataclass, field as dc_field
+from typing import Iterable, Mapping
 
-from screening.derive import with_derived
 from screening.engines.reference import decide_rule
 from screening.explain import Fix, find_fix, show
+from screening.fix_numeric import AXIS_TYPES, axis_trials, env_with, inputs_reaching
 from screening.lang import nodes as n
 from screening.lang.evaluate import evaluate
 from screening.lang.functions import _MOODYS, _SP, RATING_RANK
 from screening.pack.compiled import PackRule, ResolvedPack, RulePack
 
 Env = Mapping[str, object]
-_INPUT_TYPES = ("number", "integer")
+_inputs_reaching = inputs_reaching  # names kept for callers of the earlier module
+_env_with = env_with
+
+#: Costs that order fixes of different kinds: a figure before a category before a yes/no, and a
+#: change that only makes the rule not apply after every change that makes it pass.
+_CATEGORY_COST = 1e6
+_BOOL_COST = 1e9
+_NOT_APPLICABLE_COST = 1e12
+_OPTIONS_SHOWN = 5
 
 
-def _inputs_reaching(names: list[str], pack: RulePack) -> list[str]:
-    """Input fields a set of names depends on, through derived fields (in first-seen order)."""
-    out: dict[str, None] = {}
-    stack = list(names)
-    seen: set[str] = set()
-    while stack:
-        name = stack.pop(0)
-        if name in seen or name not in pack.fields:
-            continue
-        seen.add(name)
-        f = pack.fields[name]
-        if f.derive is None:
-            out.setdefault(name, None)
-        else:
-            stack.extend(f.derive.names())
-    return list(out)
+def _reads(rule: PackRule, with_applies_if: bool) -> list[str]:
+    names = list(rule.require.names())
+    if with_applies_if and rule.applies_if is not None:
+        names += rule.applies_if.names()
+    return names
 
 
-def _env_with(resolved: ResolvedPack, env: Env, field: str, value: object) -> dict[str, object]:
-    pack = resolved.pack
-    computed = pack.computed_names()
-    row = {k: v for k, v in env.items() if k in pack.fields or k in computed}
-    for name in pack.derive_order:
-        row.pop(name, None)
-    row[field] = value
-    return {**with_derived(resolved, [row])[0], **resolved.constants()}
-
-
-def _gap(resolved: ResolvedPack, env: Env, node: n.Compare, field: str, x: float) -> float | None:
-    e = _env_with(resolved, env, field, x)
-    a, b = evaluate(node.left, e), evaluate(node.right, e)
-    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        return None
-    return float(a) - float(b)
-
-
-def _candidate_values(resolved: ResolvedPack, env: Env, rule: PackRule, field: str) -> list[float]:
-    """Values of ``field`` where some comparison of the rule that depends on it changes truth."""
-    current = env.get(field)
-    if not isinstance(current, (int, float)) or isinstance(current, bool):
-        return []
-    spec = resolved.pack.fields[field].spec
-    lo = spec.min if spec.min is not None else -1e18
-    hi = spec.max if spec.max is not None else 1e18
-    values: list[float] = []
-    for node in rule.require.walk():
-        if not isinstance(node, n.Compare) or node.op in ("in", "not in"):
-            continue
-        if field not in _inputs_reaching(node.names(), resolved.pack):
-            continue
-        x0 = float(current)
-        x1 = x0 * 2 + 1.0 if x0 >= 0 else x0 * 2 - 1.0
-        g0, g1 = _gap(resolved, env, node, field, x0), _gap(resolved, env, node, field, x1)
-        if g0 is None or g1 is None or g0 == g1:
-            continue
-        root = x0 - g0 * (x1 - x0) / (g1 - g0)
-        for _ in range(3):  # refine the secant near the root (large inputs lose digits in the first step)
-            step = abs(root) * 1e-6 + 1e-9
-            ga, gb = _gap(resolved, env, node, field, root), _gap(resolved, env, node, field, root + step)
-            if ga is None or gb is None or ga == gb or ga == 0:
-                break
-            root = root - ga * step / (gb - ga)
-        gr = _gap(resolved, env, node, field, root)
-        if gr is not None and abs(gr) <= 1e-9 * max(1.0, abs(g0)) and lo <= root <= hi:
-            values.append(root)  # linear (or close enough): the exact crossing
-        values.extend(_bracketed_roots(resolved, env, node, field, x0, g0, lo, hi))
-    return values
-
-
-def _bracketed_roots(resolved: ResolvedPack, env: Env, node: n.Compare, field: str, x0: float, g0: float,
-                     lo: float, hi: float) -> list[float]:
-    """Crossings found by walking out from the current value in both directions, then bisecting."""
-    roots = []
-    for direction in (1.0, -1.0):
-        d, prev, gprev = max(abs(x0), 1.0) * 1e-6, x0, g0
-        for _ in range(90):
-            x = min(max(x0 + direction * d, lo), hi)
-            g = _gap(resolved, env, node, field, x)
-            if g is None:
-                break
-            if (g > 0) != (gprev > 0) or g == 0:
-                a, b, ga = prev, x, gprev
-                for _ in range(200):
-                    m = (a + b) / 2
-                    gm = _gap(resolved, env, node, field, m)
-                    if gm is None or m in (a, b):
-                        break
-                    if (gm > 0) == (ga > 0) and gm != 0:
-                        a, ga = m, gm
-                    else:
-                        b = m
-                roots.append(b)
-                break
-            if x in (lo, hi):
-                break
-            prev, gprev, d = x, g, d * 2
-    return roots
-
-
-
-
-def _nudge(x: float, towards_from: float) -> list[float]:
-    """The value itself and the nearest floats past it (for strict comparisons)."""
-    import math
-    sign = 1 if x > towards_from else -1
-    out = [x]
-    for s in (sign, -sign):  # past the crossing first; then just before it (a narrow window may lie there)
-        out.append(math.nextafter(x, math.inf if s > 0 else -math.inf))
-        out += [x + s * (abs(x) * rel + 1e-12) for rel in (1e-12, 1e-9, 1e-6)]
-    return out
+def rule_inputs(rule: PackRule, pack: RulePack) -> list[str]:
+    """Every candidate input a rule's outcome depends on (condition and ``applies_if``)."""
+    return inputs_reaching(_reads(rule, True), pack)
 
 
 def find_rule_fix(rule: PackRule, env: Env, resolved: ResolvedPack) -> Fix | None:
@@ -147,58 +61,141 @@ def find_rule_fix(rule: PackRule, env: Env, resolved: ResolvedPack) -> Fix | Non
     return found[0] if found else None
 
 
-def rule_fixes(rule: PackRule, env: Env, resolved: ResolvedPack) -> list[Fix]:
-    """For a failed rule, the smallest passing change of each input it reads, smallest first.
+def rule_fixes(rule: PackRule, env: Env, resolved: ResolvedPack,
+               accept: tuple[str, ...] = ("pass",)) -> list[Fix]:
+    """For a failed rule, the cheapest accepted change of each input it reads, cheapest first.
 
-    Cost is the relative change of a number, the grades a rating moves; flipping a yes/no input
-    comes last (it is a different project more than a different figure).
+    ``accept`` is the outcomes that count as repaired: ``pass`` for a rule's own fix; a remedy
+    also takes ``not_applicable`` (the rule no longer applies), tried last.
     """
-    pack = resolved.pack
     if decide_rule(rule, dict(env)) != "fail":
         return []
+    return [fix for _, _, fix in sorted(_cheapest_per_input(rule, env, resolved, accept), key=lambda t: (t[0], t[1]))]
+
+
+def _cheapest_per_input(rule: PackRule, env: Env, resolved: ResolvedPack,
+                        accept: tuple[str, ...]) -> list[tuple[float, int, Fix]]:
+    pack = resolved.pack
+    in_require = set(inputs_reaching(list(rule.require.names()), pack))
     found: list[tuple[float, int, Fix]] = []
-    for order, field in enumerate(_inputs_reaching(rule.require.names(), pack)):
-        kind = pack.fields[field].spec.type.value
-        current = env.get(field)
-        if current is None:
+    for order, name in enumerate(inputs_reaching(_reads(rule, "not_applicable" in accept), pack)):
+        extra = 0.0 if name in in_require else _NOT_APPLICABLE_COST
+
+        def accepted(value: object, name: str = name) -> bool:
+            return decide_rule(rule, env_with(resolved, env, name, value)) in accept
+
+        kind = pack.fields[name].spec.type.value
+        current = env.get(name)
+        if kind in AXIS_TYPES:
+            node = rule.require if name in in_require else rule.applies_if
+            best: tuple[float, object] | None = None
+            for group in axis_trials(node, resolved, env, name):  # type: ignore[arg-type]
+                hit = next(((c, v) for c, v in group if v != current and accepted(v)), None)
+                if hit is not None and (best is None or hit[0] < best[0]):
+                    best = hit
+            if best is not None:
+                found.append((best[0] + extra, order, Fix(name, best[1], describe(name, current, best[1]))))
             continue
-        if kind == "bool":
-            if decide_rule(rule, _env_with(resolved, env, field, not current)) == "pass":
-                found.append((float("inf"), order, Fix(field, not current, describe(field, current, not current))))
-            continue
-        if kind == "string" and _read_by_rating(rule, field):
-            rated = _rating_fix(rule, env, resolved, field)
-            if rated is not None:
-                found.append((rated[0], order, rated[1]))
-            continue
-        if kind not in _INPUT_TYPES:
-            continue
-        best: tuple[float, int, Fix] | None = None
-        for root in _candidate_values(resolved, env, rule, field):
-            tries = [v for raw in _nudge(root, float(current)) for v in (_tidy(raw), raw)]  # type: ignore[arg-type]
-            for value in tries:
-                if kind == "integer":
-                    value = float(round(value))
-                if decide_rule(rule, _env_with(resolved, env, field, value)) == "pass":
-                    cost = abs(value - float(current)) / max(abs(float(current)), 1e-12)  # type: ignore[arg-type]
-                    shown = int(value) if kind == "integer" else value
-                    if best is None or cost < best[0]:
-                        best = (cost, order, Fix(field, shown, describe(field, current, shown)))
-                    break
-        if best is not None:
-            found.append(best)
-    return [fix for _, _, fix in sorted(found, key=lambda t: (t[0], t[1]))]
+        passing = [(c, v) for c, v in value_trials(rule, resolved, env, name) if accepted(v)]
+        if passing:
+            cost, to = passing[0]
+            options = tuple(v for _, v in passing) if kind != "bool" else ()
+            found.append((cost + extra, order, Fix(name, to, describe(name, current, to, options), options)))
+    return found
 
 
-def describe(field: str, current: object, to: object) -> str:
-    """'raise irr from 0.031 to 0.05', 'lower equity from … to …', 'set tokyo_consent from false to true'."""
+def value_trials(rule: PackRule, resolved: ResolvedPack, env: Env, name: str) -> list[tuple[float, object]]:
+    """(cost, value) to try for a rating, text, yes/no or list input, in the order to try."""
+    spec = resolved.pack.fields[name].spec
+    kind = spec.type.value
+    current = env.get(name)
+    if kind == "bool":
+        return [(_BOOL_COST, v) for v in ((not current,) if isinstance(current, bool) else (True, False))]
+    if kind == "string" and _read_by_rating(resolved.pack, name):
+        rank = RATING_RANK.get(str(current).strip()) if current is not None else None
+        scale = _MOODYS if current is not None and str(current).strip() in _MOODYS else _SP
+        if rank is None:
+            return [(1.0, g) for g in scale]
+        grades = sorted(scale, key=lambda g: (abs(RATING_RANK[g] - rank), -RATING_RANK[g]))
+        return [(float(abs(RATING_RANK[g] - rank)), g) for g in grades if g != current]
+    if kind == "string":
+        return [(_CATEGORY_COST, v) for v in text_values(resolved, name) if v != current]
+    if kind == "list":
+        return [(_CATEGORY_COST, v) for v in _list_values(resolved, name, current)]
+    return []
+
+
+def text_values(resolved: ResolvedPack, name: str) -> list[object]:
+    """The values the pack names for a text field: its enum, then literals and parameter lists it is compared with."""
+    spec = resolved.pack.fields[name].spec
+    values: dict[object, None] = dict.fromkeys(spec.enum or [])
+    for item in _compared_with(resolved, name, member_of=False):
+        values.setdefault(item, None)
+    return [v for v in values if isinstance(v, str)]
+
+
+def _list_values(resolved: ResolvedPack, name: str, current: object) -> list[object]:
+    items = list(current) if isinstance(current, (list, tuple)) else []
+    wanted = [v for v in _compared_with(resolved, name, member_of=True) if v not in items]
+    out: list[object] = [tuple(items + [v]) for v in wanted]
+    out += [tuple(x for x in items if x != v) for v in items]
+    if items or current is None:
+        out.append(())
+    return out
+
+
+def _compared_with(resolved: ResolvedPack, name: str, member_of: bool) -> Iterable[object]:
+    """Values (not reading any candidate field) that rules compare ``name`` with.
+
+    ``member_of`` False: ``name == x``, ``name in [..]`` and the like; True: ``x in name`` (a list field).
+    """
+    constants = resolved.constants()
+    for rule in resolved.pack.rules:
+        for expr in (rule.applies_if, rule.require):
+            for node in expr.walk() if expr is not None else ():
+                if not isinstance(node, n.Compare):
+                    continue
+                for me, other in ((node.left, node.right), (node.right, node.left)):
+                    if not (isinstance(me, n.Name) and me.id == name):
+                        continue
+                    if any(x in resolved.pack.fields for x in other.names()):
+                        continue
+                    is_container_side = me is node.right and node.op in ("in", "not in")
+                    if member_of != is_container_side:
+                        continue
+                    value = evaluate(other, constants)
+                    if isinstance(value, (list, tuple)) and not member_of:
+                        yield from value
+                    elif isinstance(value, dict) and not member_of:
+                        yield from value
+                    elif value is not None:
+                        yield value
+
+
+def describe(field: str, current: object, to: object, options: tuple[object, ...] = ()) -> str:
+    """'raise irr from 0.031 to 0.05', 'set sector from … to one of …', 'supply funded_on: 2026-04-03'."""
+    if current is None:
+        return f"supply {field}: {show(to)}" + _more(to, options)
     if isinstance(to, bool) or isinstance(current, bool) or not _ordered(current, to):
+        if len(options) > 1:
+            return f"set {field} from {show(current)} to one of {_listed(options)}"
         return f"set {field} from {show(current)} to {show(to)}"
+    if isinstance(to, dt.date):
+        return f"move {field} from {show(current)} to {show(to)}"
     if isinstance(to, str):
         verb = "raise" if RATING_RANK.get(to, 0) > RATING_RANK.get(str(current), 0) else "lower"
     else:
         verb = "raise" if to > current else "lower"  # type: ignore[operator]
     return f"{verb} {field} from {show(current)} to {show(to)}"
+
+
+def _more(to: object, options: tuple[object, ...]) -> str:
+    return f" (or one of {_listed(options[1:])})" if len(options) > 1 else ""
+
+
+def _listed(options: tuple[object, ...]) -> str:
+    shown = ", ".join(show(v) for v in options[:_OPTIONS_SHOWN])
+    return shown + (f", … ({len(options)} values pass)" if len(options) > _OPTIONS_SHOWN else "")
 
 
 def _ordered(a: object, b: object) -> bool:
@@ -209,34 +206,20 @@ def _ordered(a: object, b: object) -> bool:
     return isinstance(a, str) and isinstance(b, str) and a in RATING_RANK and b in RATING_RANK
 
 
-def _read_by_rating(rule: PackRule, field: str) -> bool:
+def _read_by_rating(pack: RulePack, field: str) -> bool:
     return any(isinstance(node, n.Call) and node.func == "rating" and field in node.names()
-               for node in rule.require.walk())
-
-
-def _rating_fix(rule: PackRule, env: Env, resolved: ResolvedPack, field: str) -> tuple[float, Fix] | None:
-    """The nearest grade on the rating's own scale that makes the rule pass (cost: grades moved)."""
-    current = env.get(field)
-    rank = RATING_RANK.get(str(current).strip()) if current is not None else None
-    if rank is None:
-        return None
-    scale = _MOODYS if str(current).strip() in _MOODYS else _SP
-    for grade in sorted(scale, key=lambda g: (abs(RATING_RANK[g] - rank), -RATING_RANK[g])):
-        if grade != current and decide_rule(rule, _env_with(resolved, env, field, grade)) == "pass":
-            return float(abs(RATING_RANK[grade] - rank)), Fix(field, grade, describe(field, current, grade))
-    return None
-
-
-def _tidy(x: float) -> float:
-    """A solved value rounded to 10 significant digits (tried first; kept only if it still passes)."""
-    return float(f"{x:.10g}")
+               for rule in pack.rules for expr in (rule.require, rule.applies_if) if expr is not None
+               for node in expr.walk())
 
 
 def _why_blocked(rule: PackRule, env: Env, pack: RulePack) -> str:
-    """'not-a-purchase (A project, not a purchase of goods) fails on sector 'aircraft_purchase''."""
-    read = _inputs_reaching(rule.require.names(), pack)
+    """'not-a-purchase (…) fails on sector 'aircraft_purchase'; every value of sector that could matter was tried'."""
+    read = rule_inputs(rule, pack)
+    if not read:
+        names = ", ".join(f"{x} {show(env.get(x))}" for x in rule.names())
+        return f"{rule.id} ({rule.spec.title}) fails on {names} and reads no candidate input"
     values = ", ".join(f"{x} {show(env.get(x))}" for x in read)
-    return f"{rule.id} ({rule.spec.title}) fails on {values}" if values else f"{rule.id} ({rule.spec.title}) fails"
+    return f"{rule.id} ({rule.spec.title}) fails on {values}; no other value of {', '.join(read)} repairs it"
 
 
 @dataclass(frozen=True)
@@ -248,19 +231,24 @@ class Remedy:
     blocked_by: tuple[str, ...]  # failed blocking rules no single input change repairs
     supply: tuple[str, ...]  # inputs whose absence leaves blocking rules missing
     text: str
+    tried: tuple[str, ...] = dc_field(default=())  # inputs searched for the blocked rules: the proof
 
     def as_dict(self) -> dict[str, object]:
-        return {"possible": self.possible, "changes": [c.as_dict() for c in self.changes],
-                "blocked_by": list(self.blocked_by), "supply": list(self.supply), "text": self.text}
+        out: dict[str, object] = {"possible": self.possible, "changes": [c.as_dict() for c in self.changes],
+                                  "blocked_by": list(self.blocked_by), "supply": list(self.supply), "text": self.text}
+        if self.blocked_by:
+            out["tried"] = list(self.tried)
+        return out
 
 
 def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -> Remedy | None:
     """For a candidate that is not eligible: the changes that make it eligible, or why none can.
 
-    Failed blocking rules are taken in pack order; each gets the smallest single-input change
-    that makes it pass without making another blocking rule fail (a bigger ``amount`` may close
-    an instrument gap and break the commitment ceiling). A rule no such change repairs is
-    ``blocked_by``. Blocking rules left undecided for want of data name the inputs to supply.
+    Failed blocking rules are taken in pack order; each gets the cheapest single-input change
+    that makes it pass (or, failing that, not apply) without making another blocking rule fail
+    (a bigger ``amount`` may close an instrument gap and break the commitment ceiling). A rule no
+    such change repairs is ``blocked_by``, with every input it reads in ``tried``. Blocking
+    rules left undecided for want of data name the inputs to supply.
     """
     pack = resolved.pack
     blocking = [r for r in pack.rules if r.spec.severity.value == "blocking"]
@@ -275,31 +263,43 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -
     for rule in failed:
         if decide_rule(rule, current) != "fail":
             continue
-        ok_before = {r.id for r in blocking if decide_rule(r, current) != "fail"}
-        options = [f for f in (find_fix(rule, current, pack),) if f is not None] + rule_fixes(rule, current, resolved)
-        for fix in options:
-            trial = _env_with(resolved, current, fix.field, fix.to)
-            harmless = all(decide_rule(r, trial) != "fail" for r in blocking if r.id in ok_before)
-            if harmless and decide_rule(rule, trial) == "pass":
-                current, changed[fix.field] = trial, fix.to
+        before = {r.id: decide_rule(r, current) for r in blocking if r is not rule}
+        direct = [f for f in (find_fix(rule, current, pack),) if f is not None]
+        fixes = direct + rule_fixes(rule, current, resolved, accept=("pass", "not_applicable"))
+        for name, value in ((f.field, v) for f in fixes for v in (f.options or (f.to,))):
+            trial = env_with(resolved, current, name, value)
+            if decide_rule(rule, trial) in _REPAIRED and all(_no_worse(before[r.id], decide_rule(r, trial))
+                                                              for r in blocking if r is not rule):
+                current, changed[name] = trial, value
                 break
         else:
             blocked.append(rule.id)
     changes = tuple(Fix(f, to, describe(f, env.get(f), to)) for f, to in changed.items())
     if blocked:
+        tried = tuple(dict.fromkeys(x for rule_id in blocked for x in rule_inputs(pack.rule(rule_id), pack)))
         reasons = "; ".join(_why_blocked(pack.rule(rule_id), env, pack) for rule_id in blocked)
         text = f"no change of the candidate's inputs makes it eligible: {reasons}"
         if changes:
             text += " (elsewhere: " + "; ".join(c.text for c in changes) + ")"
-        return Remedy(False, changes, tuple(blocked), supply, text)
+        return Remedy(False, changes, tuple(blocked), supply, text, tried)
     parts = [c.text for c in changes]
     if supply:
         parts.append("supply " + ", ".join(supply))
     return Remedy(True, changes, (), supply, "; ".join(parts))
 
 
+_REPAIRED = ("pass", "not_applicable")
+
+
+def _no_worse(was: str, now: str) -> bool:
+    """A change for one rule may not make another fail, nor leave undecided one that was decided."""
+    return now != "fail" and (now != "missing" or was != "pass" and was != "not_applicable") or was == "fail"
+
+
 def _to_supply(rule: PackRule, env: Env, pack: RulePack) -> list[str]:
     """Missing inputs behind an undecided rule: those of ``applies_if`` if that is what is unknown."""
     from screening.lang.evaluate import truth
     unknown = rule.applies_if if rule.applies_if is not None and truth(rule.applies_if, env) is None else rule.require
-    return [x for x in _inputs_reaching(unknown.names(), pack) if env.get(x) is None]
+    from screening.lang.functions import rating
+    return [x for x in inputs_reaching(unknown.names(), pack)
+            if env.get(x) is None or _read_by_rating(pack, x) and rating(str(env.get(x))) is None]

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from screening.explain import Fix, find_fix, jsonable, message_for, values_read
 from screening.fixes import Remedy, find_remedy, find_rule_fix
 from screening.pack.compiled import ResolvedPack
+
+if TYPE_CHECKING:
+    from screening.portfolio import PortfolioResult
 
 #: Above this many candidates, fixes are searched only for direct comparisons (see build_results).
 GENERAL_FIXES_MAX_ROWS = 5_000
@@ -65,10 +68,11 @@ class CandidateResult:
 
 @dataclass
 class RunResult:
-    """A whole screening run: metadata, summary and per-candidate results."""
+    """A whole screening run: metadata, summary, per-candidate results and the portfolio's (§10)."""
 
     run: dict[str, object]
     candidates: list[CandidateResult]
+    portfolio: "PortfolioResult | None" = None
     finance: Any = None  # the run's FinanceTable (waterfalls for explain and the report), not serialised
 
     @property
@@ -87,7 +91,11 @@ class RunResult:
         return table
 
     def as_dict(self) -> dict[str, object]:
-        return {"run": self.run, "summary": self.summary, "candidates": [c.as_dict() for c in self.candidates]}
+        out: dict[str, object] = {"run": self.run, "summary": self.summary}
+        if self.portfolio is not None:
+            out["portfolio"] = self.portfolio.as_dict()
+        out["candidates"] = [c.as_dict() for c in self.candidates]
+        return out
 
 
 def verdict_of(outcomes: Sequence[tuple[str, str]]) -> str:

@@ -19,6 +19,7 @@ from screening.finance.compute import FinanceTable, compute_finance
 from screening.finance.flows import CashFlows, read_cashflows
 from screening.outcomes import RunResult, build_results, now_utc, parameters_in_force
 from screening.pack.compiled import ResolvedPack, RulePack
+from screening.portfolio import evaluate_portfolio
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
 AUTO_DURABLE_MAX_ROWS = 20_000
@@ -85,6 +86,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     if finance is not None:
         for i, candidate in enumerate(results):
             candidate.finance = finance.fields_of(i)
+    portfolio = evaluate_portfolio(resolved, rows, results)
     pack = resolved.pack
     run = {
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
@@ -96,7 +98,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     if cashflows is not None:
         run["cashflows"] = Path(cashflows.source).name
         run["cashflows_hash"] = cashflows.digest
-    return RunResult(run=run, candidates=results, finance=finance)
+    return RunResult(run=run, candidates=results, portfolio=portfolio, finance=finance)
 
 
 def add_finance_fields(resolved: ResolvedPack, rows: list[dict[str, object]],

@@ -73,7 +73,7 @@ def pack_rows(folder: Path) -> tuple[ResolvedPack, list[dict[str, object]]]:
     """The pack resolved on AS_OF, and its test candidates plus every bundled list that fits its schema."""
     pack = load_pack(folder)
     resolved = pack.resolve(AS_OF)
-    records = [t.case.candidate for t in pack.tests]
+    records = [c for t in pack.tests for c in t.case.all_candidates]
     if table_from_records is None:
         rows = [dict(r) for r in records]
     else:

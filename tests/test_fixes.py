@@ -154,14 +154,27 @@ def test_a_change_that_breaks_another_rule_is_not_proposed() -> None:
 
 
 def test_a_plain_no_when_no_input_can_change_it() -> None:
+    # the window closed on 19 Jan 2029: window-open reads as_of and a parameter, no candidate input
+    resolved = load_pack(ROOT / "rules" / "japan").resolve(dt.date(2029, 3, 1))
+    env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9,
+                            "currency": "USD", "irr": 0.01, "credit_rating": "A", "taiwan_link": False})
+    remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
+    assert not remedy.possible and remedy.blocked_by == ("window-open",)
+    assert remedy.text.startswith("no change of the candidate's inputs makes it eligible: window-open")
+    assert "reads no candidate input" in remedy.text
+    assert "(elsewhere: raise irr from 0.01 to 0.05)" in remedy.text
+
+
+def test_an_excluded_sector_gets_the_sectors_that_pass() -> None:
+    # a sector is searched like any input: the remedy is a different sector, not a false "impossible"
     resolved = PACKS["japan"]
     env = env_of(resolved, {"id": "x", "sector": "aircraft_purchase", "location_country": "US", "amount": 1e9,
-                            "currency": "USD", "irr": 0.01, "credit_rating": "A"})
+                            "currency": "USD", "irr": 0.01, "credit_rating": "A", "taiwan_link": False})
+    fix = find_rule_fix(resolved.pack.rule("not-a-purchase"), env, resolved)
+    assert fix.field == "sector" and "aircraft_purchase" not in fix.options and "agricultural_purchase" not in fix.options
+    assert fix.text.startswith("set sector from 'aircraft_purchase' to one of 'semiconductors', ")
     remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
-    assert not remedy.possible and remedy.blocked_by == ("not-a-purchase",)
-    assert remedy.text.startswith("no change of the candidate's inputs makes it eligible: not-a-purchase")
-    assert "fails on sector 'aircraft_purchase'" in remedy.text
-    assert "(elsewhere: raise irr from 0.01 to 0.05)" in remedy.text
+    assert remedy.possible and "set sector from 'aircraft_purchase' to 'semiconductors'" in remedy.text
 
 
 def test_results_carry_fixes_and_remedies() -> None:

@@ -148,8 +148,8 @@ def test_run_report_answers_a_negotiators_questions(edge_run) -> None:
     assert "To pass: raise irr from 0.03 to 0.05" in text
     # the candidate as a whole
     assert "To become eligible: raise credit_rating from 'B+' to 'BBB-'" in text
-    assert ("Cannot become eligible: no change of the candidate's inputs makes it eligible: not-a-purchase "
-            "(A project, not a purchase of goods) fails on sector 'aircraft_purchase'") in text
+    # a sector is searched too (issue 12 item 1): the remedy names one that passes, never a false "impossible"
+    assert "To become eligible: set sector from 'aircraft_purchase' to 'semiconductors'; supply irr, credit_rating" in text
     # inputs (declared and not) and the parameters in force
     assert "Pipeline with a 3% projected return" in text and "illustrative: seeds/framework.yaml" in text
     assert "Parameters in force on 2026-03-01" in text and "Rules" in text

@@ -237,7 +237,7 @@ def pack_test_rows(resolved: ResolvedPack) -> list[dict[str, object]]:
     """A pack's own test candidates as rows, derived fields added, as the pipeline builds them."""
     pack = resolved.pack
     base = [{"stage": None, "stage_since": None, "deadline": None}
-            | {k: _freeze(v) for k, v in t.case.candidate.items() if k in pack.fields} for t in pack.tests]
+            | {k: _freeze(v) for k, v in c.items() if k in pack.fields} for t in pack.tests for c in t.case.all_candidates]
     return with_derived(resolved, base)
 
 

@@ -15,6 +15,8 @@ Value = Union[None, bool, int, float, str, dt.date, tuple, dict]
 COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=", "in", "not in")
 NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not in", "not in": "in"}
 FUNCTIONS = ("missing", "date", "days", "abs", "min", "max", "rating")
+#: Aggregates over the candidate list, allowed only in portfolio rules (CONTRACT.md §10).
+AGGREGATES = ("total", "average", "count")
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,19 @@ class Call(Node):
 
     def children(self) -> tuple[Node, ...]:
         return self.args
+
+
+@dataclass(frozen=True)
+class Aggregate(Node):
+    """``total(x)``, ``average(x)``, ``count()``, ``count(cond)``, optionally ``where=cond``.
+
+    Only portfolio rules may hold one; ``arg`` is None for ``count()``. Evaluated over the
+    candidates in the portfolio's scope by :mod:`screening.portfolio`, never per candidate.
+    """
+
+    func: str
+    arg: Node | None
+    where: Node | None = None
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(x for x in (self.arg, self.where) if x is not None)

@@ -33,11 +33,12 @@ class ExpressionError(ValueError):
         self.part = part
 
 
-def parse_expression(source: str) -> n.Node:
+def parse_expression(source: str, *, aggregates: bool = False) -> n.Node:
     """Parse one expression of the rule language.
 
     Args:
         source: the expression text from a rule file.
+        aggregates: allow ``total``, ``average`` and ``count`` (portfolio rules only, §10).
 
     Returns:
         The expression tree.
@@ -54,7 +55,7 @@ def parse_expression(source: str) -> n.Node:
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1
         raise ExpressionError(f"syntax error at column {col + 1}: {exc.msg}", text[col:col + 20]) from None
-    builder = _Builder(text.replace("\n", " "))
+    builder = _Builder(text.replace("\n", " "), aggregates=aggregates)
     node = builder.build(tree.body)
     if builder.errors:
         msg = "; ".join(f"{m}: `{part}`" for m, part in builder.errors)
@@ -63,9 +64,11 @@ def parse_expression(source: str) -> n.Node:
 
 
 class _Builder:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, aggregates: bool = False) -> None:
         self.source = source
         self.errors: list[tuple[str, str]] = []
+        self.aggregates = aggregates
+        self.in_aggregate = False
 
     def seg(self, node: ast.AST) -> str:
         return ast.get_source_segment(self.source, node) or ""
@@ -138,6 +141,8 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             return self.fail("only the functions missing, date, days, abs, min, max, rating may be called", node)
         name = node.func.id
+        if name in n.AGGREGATES:
+            return self._aggregate(node, name, text)
         if name not in _ARITY:
             return self.fail(f"unknown function '{name}' (allowed: {', '.join(n.FUNCTIONS)})", node)
         if node.keywords:
@@ -158,6 +163,33 @@ class _Builder:
         if name == "missing" and not isinstance(args[0], n.Name):
             return self.fail("missing() takes a field or parameter name", node)
         return n.Call(name, args, text=text)
+
+
+    def _aggregate(self, node: ast.Call, name: str, text: str) -> n.Node:
+        if not self.aggregates:
+            return self.fail(f"{name}() is an aggregate over the whole list: it is allowed only in the rules of a "
+                             "pack's 'portfolio:' section", node)
+        if self.in_aggregate:
+            return self.fail(f"aggregates cannot be nested: {name}() inside another aggregate", node)
+        unknown = [k.arg or "**" for k in node.keywords if k.arg != "where"]
+        if unknown:
+            return self.fail(f"{name}() takes only the keyword 'where=', not {', '.join(unknown)}", node)
+        where_kw = [k.value for k in node.keywords if k.arg == "where"]
+        if name == "count":
+            if len(node.args) > 1 or (node.args and where_kw):
+                return self.fail("count() takes no argument (every candidate) or one condition: count(cond)", node)
+        elif len(node.args) != 1:
+            return self.fail(f"{name}() takes one argument, the value to aggregate: {name}(x) or {name}(x, where=cond)",
+                             node)
+        self.in_aggregate = True
+        try:
+            arg = self.build(node.args[0]) if node.args else None
+            where = self.build(where_kw[0]) if where_kw else None
+        finally:
+            self.in_aggregate = False
+        if name == "count" and arg is None and where is not None:
+            arg, where = where, None
+        return n.Aggregate(name, arg, where, text=text)
 
 
 def unparse(node: n.Node) -> str:
@@ -189,6 +221,11 @@ def unparse(node: n.Node) -> str:
         return f"{_wrap(node.mapping)}[{unparse(node.key)}]"
     if isinstance(node, n.Call):
         return f"{node.func}(" + ", ".join(unparse(a) for a in node.args) + ")"
+    if isinstance(node, n.Aggregate):
+        parts = [unparse(node.arg)] if node.arg is not None else []
+        if node.where is not None:
+            parts.append(f"where={unparse(node.where)}")
+        return f"{node.func}(" + ", ".join(parts) + ")"
     raise TypeError(f"not an expression node: {node!r}")
 
 

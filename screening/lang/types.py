@@ -155,7 +155,22 @@ class _Checker:
             return m.elem or ANY
         if isinstance(node, n.Call):
             return self._call(node)
+        if isinstance(node, n.Aggregate):
+            return self._aggregate(node)
         return self.err("not an expression of the language", node)
+
+    def _aggregate(self, node: n.Aggregate) -> Type:
+        if node.arg is not None:
+            t = self.infer(node.arg)
+            want = BOOL if node.func == "count" else NUMBER
+            if not _compatible(t, want):
+                what = "a true/false condition" if node.func == "count" else "numbers"
+                self.err(f"{node.func}() takes {what}, but this is a {t}", node.arg)
+        if node.where is not None:
+            t = self.infer(node.where)
+            if not _compatible(t, BOOL):
+                self.err(f"where= takes a true/false condition, but this is a {t}", node.where)
+        return NUMBER
 
     def _compare(self, node: n.Compare) -> Type:
         left, right = self.infer(node.left), self.infer(node.right)

@@ -84,6 +84,11 @@ class PackRule:
     origin: str  # name of the pack that defined it
     places: dict[str, Place] = field(default_factory=dict)  # key (require, applies_if, message) -> place
     _read: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    #: portfolio rules only (CONTRACT.md §10): the aggregates read, by their canonical text, and
+    #: message placeholders that are expressions (``{total(equity_usd) / total(amount_usd):.1%}``)
+    portfolio: bool = False
+    aggregates: dict[str, n.Aggregate] = field(default_factory=dict)
+    placeholders: dict[str, n.Node] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -143,10 +148,13 @@ class RulePack:
     hash: str
     lineage: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    #: rules about the list as a whole (CONTRACT.md §10), and which candidates they see
+    portfolio_rules: list[PackRule] = field(default_factory=list)
+    portfolio_scope: str = "all"
     finance: PackFinance | None = None
 
     def rule(self, rule_id: str) -> PackRule:
-        for r in self.rules:
+        for r in [*self.rules, *self.portfolio_rules]:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)

@@ -20,6 +20,7 @@ from screening.lang.types import BOOL, FIELD_TYPES, NUMBER, Type, TypeErrors, ch
 from screening.pack.compiled import (BUILTIN_NAMES, PackField, PackFinance, PackParameter, PackRule, PackTest,
                                      Place, RulePack)
 from screening.pack.model import PackFile
+from screening.pack.portfolio import check_portfolio_rule, compile_portfolio_rule
 from screening.pack.validation import problems_from_validation
 from screening.pack.yamlio import YamlDoc, read_yaml
 
@@ -154,6 +155,8 @@ class _Loader:
         fields: dict[str, PackField] = {}
         params: dict[str, PackParameter] = {}
         rules: list[PackRule] = []
+        prules: list[PackRule] = []
+        scope: str | None = None
         flow, flow_place = None, None
         finance: PackFinance | None = None
         lineage: list[str] = []
@@ -170,17 +173,22 @@ class _Loader:
             params.update(base.parameters)
             for r in base.rules:
                 rules = [x for x in rules if x.id != r.id] + [r]
+            for r in base.portfolio_rules:
+                prules = [x for x in prules if x.id != r.id] + [r]
+            scope = base.portfolio_scope
             if base.flow is not None:
                 flow, flow_place = base.flow, base.flow_place
             if base.finance is not None:
                 finance = base.finance
             hash_parts.append(base.hash.encode())
             all_files.extend(base.files)
-        inherited_rule_ids = {r.id for r in rules}
+        inherited_rule_ids = {r.id for r in rules} | {r.id for r in prules}
         for i, rid in enumerate(header.drop):
             if rid not in inherited_rule_ids:
                 self.err(f"'drop' names '{rid}', which no extended pack defines", Place(hdoc.file, hdoc.line_of(("drop", i))))
         rules = [r for r in rules if r.id not in header.drop]
+        prules = [r for r in prules if r.id not in header.drop]
+        scope_place: Place | None = None
 
         # This pack's own definitions; a name defined twice in the pack is an error.
         own_fields: dict[str, Place] = {}
@@ -210,10 +218,37 @@ class _Loader:
                 rule = self._compile_rule(rspec, doc, i, header.pack or "")
                 if rule is None:
                     continue
+                if any(r.id == rule.id for r in prules):
+                    self.err(f"rule '{rule.id}' replaces an inherited portfolio rule: a rule about one candidate "
+                             "and a rule about the list cannot share an id", place)
+                    continue
                 if any(r.id == rule.id for r in rules):
                     rules = [rule if r.id == rule.id else r for r in rules]
                 else:
                     rules.append(rule)
+            if pf.portfolio is not None:
+                if pf.portfolio.scope is not None:
+                    here = Place(doc.file, doc.line_of(("portfolio", "scope")))
+                    if scope_place is not None:
+                        self.err(f"portfolio 'scope' is set twice in this pack (first at {scope_place})", here)
+                    scope_place, scope = here, pf.portfolio.scope.value
+                for j, rspec in enumerate(pf.portfolio.rules):
+                    i = j  # portfolio rules are not salvaged item by item
+                    place = Place(doc.file, doc.line_of(("portfolio", "rules", i)))
+                    if self._dup("rule", rspec.id, place, own_rules):
+                        continue
+                    if rspec.id in header.drop:
+                        self.err(f"rule '{rspec.id}' is both defined here and dropped in the header", place)
+                    if any(r.id == rspec.id for r in rules):
+                        self.err(f"portfolio rule '{rspec.id}' has the id of a rule about one candidate", place)
+                        continue
+                    rule = self._compile_rule(rspec, doc, i, header.pack or "", prefix=("portfolio", "rules"))
+                    if rule is None:
+                        continue
+                    if any(r.id == rule.id for r in prules):
+                        prules = [rule if r.id == rule.id else r for r in prules]
+                    else:
+                        prules.append(rule)
             for j, case in enumerate(pf.tests):
                 place = Place(doc.file, doc.line_of(("tests", self._orig(doc, "tests", j))))
                 if case.name in test_names:
@@ -247,18 +282,31 @@ class _Loader:
                 self.err(f"'{name}' is a finance field, computed from the cash flows by the pack's 'finance:' "
                          f"section; it cannot be declared as a {kind}", thing.place)
 
-        scope = self._scope(fields, params)
-        derive_order = self._compile_derived(fields, scope)
+        names = self._scope(fields, params)
+        derive_order = self._compile_derived(fields, names)
         if finance is not None:
-            self._check_finance(finance, fields, scope)
-            scope.update({name: FIELD_TYPES[kind] for name, kind in FINANCE_FIELDS.items()})
+            self._check_finance(finance, fields, names)
+            names.update({name: FIELD_TYPES[kind] for name, kind in FINANCE_FIELDS.items()})
         for rule in rules:
-            self._check_rule(rule, scope, fields, params)
+            self._check_rule(rule, names, fields, params)
+        for rule in prules:
+            check_portfolio_rule(rule, names, fields, self.err)
         rule_ids = {r.id for r in rules}
+        portfolio_ids = {r.id for r in prules}
         for t in own_tests:
             for rid in (t.case.expect.outcomes or {}):
-                if rid not in rule_ids and rid not in self.lenient:
+                if rid in portfolio_ids:
+                    self.err(f"test '{t.case.name}' expects '{rid}' under 'outcomes', but it is a portfolio rule: "
+                             "write it under expect: {portfolio: {outcomes: ...}}", t.place)
+                elif rid not in rule_ids and rid not in self.lenient:
                     self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'", t.place)
+            expect_p = t.case.expect.portfolio
+            if expect_p is not None:
+                if not prules:
+                    self.err(f"test '{t.case.name}' expects a portfolio, but the pack has no portfolio rules", t.place)
+                for rid in (expect_p.outcomes or {}):
+                    if rid not in portfolio_ids and rid not in self.lenient:
+                        self.err(f"test '{t.case.name}' expects an outcome of unknown portfolio rule '{rid}'", t.place)
         for doc, _ in parsed:
             hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
         all_files.extend(d.file for d, _ in parsed)
@@ -268,7 +316,7 @@ class _Loader:
             name=header.pack or "", version=header.version or "", title=header.title or header.pack or "",
             path=str(folder), fields=fields, parameters=params, rules=rules, tests=own_tests, flow=flow,
             flow_place=flow_place, derive_order=derive_order, hash=f"sha256:{digest}", lineage=lineage,
-            files=all_files, finance=finance,
+            files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", finance=finance,
         )
 
     def _dup(self, kind: str, name: str, place: Place, seen: dict[str, Place]) -> bool:
@@ -293,26 +341,32 @@ class _Loader:
         scope.update({name: p.type for name, p in params.items()})
         return scope
 
-    def _parse(self, text: str, place: Place, where: str) -> n.Node | None:
+    def _parse(self, text: str, place: Place, where: str, aggregates: bool = False) -> n.Node | None:
         try:
-            return parse_expression(text)
+            return parse_expression(text, aggregates=aggregates)
         except ExpressionError as exc:
             self.err(f"{exc.message}", place, where)
             return None
 
-    def _compile_rule(self, spec, doc: YamlDoc, index: int, origin: str) -> PackRule | None:
-        req_place = Place(doc.file, doc.line_of(("rules", index, "require")))
-        require = self._parse(spec.require, req_place, f"rule {spec.id} require")
+    def _compile_rule(self, spec, doc: YamlDoc, index: int, origin: str,
+                      prefix: tuple[str, ...] = ("rules",)) -> PackRule | None:
+        portfolio = prefix != ("rules",)
+        req_place = Place(doc.file, doc.line_of((*prefix, index, "require")))
+        require = self._parse(spec.require, req_place, f"rule {spec.id} require", portfolio)
         applies = None
         if spec.applies_if is not None:
-            app_place = Place(doc.file, doc.line_of(("rules", index, "applies_if")))
-            applies = self._parse(spec.applies_if, app_place, f"rule {spec.id} applies_if")
+            app_place = Place(doc.file, doc.line_of((*prefix, index, "applies_if")))
+            applies = self._parse(spec.applies_if, app_place, f"rule {spec.id} applies_if", portfolio)
             if applies is None:
                 return None
         if require is None:
             return None
-        places = {key: Place(doc.file, doc.line_of(("rules", index, key))) for key in ("require", "applies_if", "message")}
-        return PackRule(spec, Place(doc.file, doc.line_of(("rules", index))), require, applies, origin, places)
+        places = {key: Place(doc.file, doc.line_of((*prefix, index, key))) for key in ("require", "applies_if", "message")}
+        rule = PackRule(spec, Place(doc.file, doc.line_of((*prefix, index))), require, applies, origin, places,
+                        portfolio=portfolio)
+        if portfolio:
+            compile_portfolio_rule(rule, self.err)
+        return rule
 
     def _finance_hint(self, expr: n.Node, place: Place, where: str, scope: dict[str, Type]) -> dict[str, Type]:
         """Finance names read where the pack has no finance section: one error each, with a hint."""

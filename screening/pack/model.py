@@ -149,6 +149,10 @@ class RuleMessages(_Strict):
             OutcomeName.NOT_APPLICABLE: self.not_applicable,
         }[outcome]
 
+    def for_outcome_name(self, outcome: str) -> str | None:
+        """The template for an outcome given by name (``pass``, ``fail``, ...)."""
+        return self.for_outcome(OutcomeName(outcome))
+
 
 class RuleSpec(_Strict):
     """One eligibility rule."""
@@ -164,26 +168,82 @@ class RuleSpec(_Strict):
     description: StrictStr | None = None
 
 
-class TestExpect(_Strict):
-    """What a pack test expects: the verdict and/or the outcomes of named rules."""
+class Scope(str, Enum):
+    """Which candidates a portfolio's aggregates see (CONTRACT.md §10)."""
 
-    verdict: VerdictName | None = Field(default=None, strict=False)
+    ALL = "all"
+    ELIGIBLE = "eligible"
+    NOT_INELIGIBLE = "not_ineligible"
+
+
+class PortfolioVerdictName(str, Enum):
+    """The verdict on the list as a whole."""
+
+    WITHIN_LIMITS = "within_limits"
+    OVER_LIMITS = "over_limits"
+    INCOMPLETE = "incomplete"
+
+
+class PortfolioSpec(_Strict):
+    """Rules about the list as a whole (CONTRACT.md §10); aggregates are allowed only here."""
+
+    scope: Scope | None = Field(default=None, strict=False)
+    rules: list[RuleSpec] = []
+    description: StrictStr | None = None
+
+
+class PortfolioExpect(_Strict):
+    """What a pack test expects of the portfolio: its verdict and/or named portfolio rules' outcomes."""
+
+    verdict: PortfolioVerdictName | None = Field(default=None, strict=False)
     outcomes: dict[StrictStr, Annotated[OutcomeName, Strict(False)]] | None = None
 
     @model_validator(mode="after")
-    def _something(self) -> "TestExpect":
+    def _something(self) -> "PortfolioExpect":
         if self.verdict is None and not self.outcomes:
-            raise ValueError("expect needs a verdict, outcomes, or both")
+            raise ValueError("expect.portfolio needs a verdict, outcomes, or both")
+        return self
+
+
+class TestExpect(_Strict):
+    """What a pack test expects: the verdict and/or the outcomes of named rules, and/or the portfolio's."""
+
+    verdict: VerdictName | None = Field(default=None, strict=False)
+    outcomes: dict[StrictStr, Annotated[OutcomeName, Strict(False)]] | None = None
+    portfolio: PortfolioExpect | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "TestExpect":
+        if self.verdict is None and not self.outcomes and self.portfolio is None:
+            raise ValueError("expect needs a verdict, outcomes, a portfolio, or several of them")
         return self
 
 
 class TestCase(_Strict):
-    """A named case inside a rule pack (CONTRACT.md §6)."""
+    """A named case inside a rule pack (CONTRACT.md §6).
+
+    ``candidate`` screens one candidate; ``candidates`` screens a list, whose portfolio rules
+    ``expect.portfolio`` checks (a list has no single verdict, so only ``expect.portfolio``).
+    """
 
     name: StrictStr
     as_of: dt.date | None = None
-    candidate: dict[StrictStr, Any]
+    candidate: dict[StrictStr, Any] | None = None
+    candidates: list[dict[StrictStr, Any]] | None = Field(default=None, min_length=1)
     expect: TestExpect
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "TestCase":
+        if (self.candidate is None) == (self.candidates is None):
+            raise ValueError("give exactly one of 'candidate' (one) or 'candidates' (a list, for portfolio rules)")
+        if self.candidates is not None and (self.expect.verdict is not None or self.expect.outcomes
+                                            or self.expect.portfolio is None):
+            raise ValueError("a test with 'candidates' checks the portfolio: use expect: {portfolio: {...}} only")
+        return self
+
+    @property
+    def all_candidates(self) -> list[dict[str, Any]]:
+        return list(self.candidates) if self.candidates is not None else [dict(self.candidate or {})]
 
 
 class Transition(_Strict):
@@ -252,6 +312,7 @@ class PackFile(_Strict):
     rules: list[RuleSpec] = []
     tests: list[TestCase] = []
     flow: FlowSpec | None = None
+    portfolio: PortfolioSpec | None = None
     finance: FinanceSpec | None = None
 
     HEADER_KEYS: ClassVar[tuple[str, ...]] = ("pack", "version", "title", "description", "extends", "drop")

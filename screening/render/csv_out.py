@@ -24,4 +24,7 @@ def render_csv(result: RunResult) -> str:
     for c in result.candidates:
         for o in c.outcomes:
             writer.writerow([neutralise(c.id), o.rule, o.category, o.severity, o.outcome, neutralise(o.message)])
+    if result.portfolio is not None:  # the list as a whole (CONTRACT.md §10)
+        for o in result.portfolio.outcomes:
+            writer.writerow(["*portfolio*", o.rule, o.category, o.severity, o.outcome, neutralise(o.message)])
     return buf.getvalue()

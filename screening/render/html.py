@@ -137,6 +137,7 @@ def render_html(result: RunResult) -> str:
     return _ENV.get_template("run.html.j2").render(
         run=result.run, summary=result.summary, candidates=[candidate_view(c) for c in result.candidates],
         charts=verdict_charts(result), rules=rule_table(result),
+        portfolio=result.portfolio.as_dict() if result.portfolio is not None else None,
     )
 
 

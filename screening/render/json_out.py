@@ -13,7 +13,10 @@ from screening.outcomes import RunResult
 
 
 def render_json(result: RunResult) -> str:
-    head = json.dumps({"run": result.run, "summary": result.summary}, indent=2, ensure_ascii=False)
+    top: dict[str, object] = {"run": result.run, "summary": result.summary}
+    if result.portfolio is not None:
+        top["portfolio"] = result.portfolio.as_dict()
+    head = json.dumps(top, indent=2, ensure_ascii=False)
     lines = [head[:-2] + ",", '  "candidates": [']
     encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
     items = [f"    {encode(c.as_dict())}" for c in result.candidates]

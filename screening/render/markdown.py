@@ -33,6 +33,7 @@ def render_markdown(result: RunResult) -> str:
         lines.append(f"| {md_cell(c.id)} | {c.verdict} | {md_cell(', '.join(failed) or '—')} | "
                      f"{md_cell(', '.join(missing) or '—')} | {md_cell(', '.join(advisory) or '—')} |")
     lines.append("")
+    lines += portfolio_lines(result)
     for c in result.candidates:
         notable = [o for o in c.outcomes if o.outcome in ("fail", "missing")]
         if not notable:
@@ -51,3 +52,17 @@ def render_markdown(result: RunResult) -> str:
         lines.append(f"| {md_cell(name)} | {md_cell(p['value'])} | {p['since'] or '—'} | {md_cell(p['source'] or '—')} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def portfolio_lines(result: RunResult) -> list[str]:
+    """The list as a whole (CONTRACT.md §10): verdict and each portfolio rule's outcome."""
+    p = result.portfolio
+    if p is None:
+        return []
+    lines = [f"## Portfolio: {p.verdict}", "",
+             f"{p.candidates} candidates in scope (`{p.scope}`); these rules never change a candidate's verdict.", "",
+             "| Rule | Severity | Outcome | Message |", "| --- | --- | --- | --- |"]
+    for o in p.outcomes:
+        lines.append(f"| {md_cell(o.rule)} | {o.severity} | {o.outcome} | {md_cell(o.message)} |")
+    lines.append("")
+    return lines

@@ -7,8 +7,10 @@ from rich.table import Table
 from rich.text import Text
 
 from screening.outcomes import CandidateResult, RunResult
+from screening.portfolio import PortfolioResult
 
 VERDICT_STYLE = {"eligible": "green", "ineligible": "red", "incomplete": "yellow"}
+PORTFOLIO_STYLE = {"within_limits": "green", "over_limits": "red", "incomplete": "yellow"}
 OUTCOME_STYLE = {"pass": "green", "fail": "red", "missing": "yellow", "not_applicable": "dim"}
 
 
@@ -52,6 +54,20 @@ def print_summary(result: RunResult, console: Console) -> None:
     s = result.summary
     console.print(f"[green]{s['eligible']} eligible[/], [red]{s['ineligible']} ineligible[/], "
                   f"[yellow]{s['incomplete']} incomplete[/]")
+    if result.portfolio is not None:
+        print_portfolio(result.portfolio, console)
+
+
+def print_portfolio(portfolio: PortfolioResult, console: Console) -> None:
+    """The list as a whole (CONTRACT.md §10): each portfolio rule's outcome and message, then the verdict."""
+    table = Table(title=f"Portfolio: {portfolio.candidates} candidates in scope ({portfolio.scope})", show_lines=True)
+    table.add_column("rule", overflow="fold")
+    table.add_column("outcome")
+    table.add_column("message", overflow="fold", ratio=3)
+    for o in portfolio.outcomes:
+        table.add_row(Text(f"{o.rule}\n{o.severity}"), Text(o.outcome, style=OUTCOME_STYLE[o.outcome]), Text(o.message))
+    console.print(table)
+    console.print(f"Portfolio verdict: [{PORTFOLIO_STYLE[portfolio.verdict]}]{portfolio.verdict}[/]")
 
 
 def print_candidate(candidate: CandidateResult, result: RunResult, console: Console) -> None:

@@ -116,10 +116,21 @@ def render_xlsx(result: RunResult) -> bytes:
                                  "message", "to pass", "values read", "source"],
                 detail, [26, 12, 22, 30, 11, 10, 14, 60, 40, 40, 40])
 
+    if result.portfolio is not None:  # rows in the shape of a candidate's, candidate "*portfolio*"
+        p = result.portfolio
+        write_table(wb, "Portfolio", ["candidate", "verdict", "rule", "title", "category", "severity", "outcome",
+                                      "message", "values read", "source"],
+                    (["*portfolio*", p.verdict, o.rule, o.title, o.category, o.severity, o.outcome, o.message,
+                      "; ".join(f"{k} = {v}" for k, v in o.values.items()), o.source] for o in p.outcomes),
+                    [14, 14, 22, 30, 11, 10, 14, 70, 50, 40])
+
     run = result.run
     info = wb.create_sheet("Run")
     info_rows: list[list[object]] = [[k, str(v)] for k, v in run.items() if k != "parameters"]
     info_rows += [[f"candidates {v}", result.summary[v]] for v in VERDICTS] + [["candidates", len(result.candidates)]]
+    if result.portfolio is not None:
+        info_rows += [["portfolio verdict", result.portfolio.verdict], ["portfolio scope", result.portfolio.scope],
+                      ["portfolio candidates", result.portfolio.candidates]]
     write_sheet(info, ["key", "value"], info_rows, [22, 90])
 
     params = wb.create_sheet("Parameters")
