@@ -106,7 +106,7 @@ def finance_fields(water: Waterfall) -> dict[str, np.ndarray]:
     project_irr = xirr_rows(flows.days, flows.cash - flows.invest)
     japan = np.where(japan_ok[:, None], water.japan_flows(), 0.0)
     japan_irr = xirr_rows(flows.days, japan)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         funded = (terms.japan_funding_share[:, None] * flows.invest).sum(axis=1)
         received = water.japan_receipts.sum(axis=1)
         cash = flows.cash.sum(axis=1)
