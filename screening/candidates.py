@@ -372,7 +372,8 @@ def _show(raw: object) -> str:
     return repr(raw.strip()) if isinstance(raw, str) else repr(raw)
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+def column_values(frame: pd.DataFrame) -> dict[str, list[object]]:
+    """Each column of a typed table as plain Python values (``None`` is missing)."""
     columns = {}
     for name in frame.columns:
         s = frame[name]
@@ -386,5 +387,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
             columns[name] = [None if v is None else int(v) for v in columns[name]]
         elif str(s.dtype) == "boolean":
             columns[name] = [None if v is None else bool(v) for v in columns[name]]
+    return columns
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    columns = column_values(frame)
     names = list(frame.columns)
     return [dict(zip(names, values)) for values in zip(*(columns[n] for n in names))] if names else []

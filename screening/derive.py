@@ -1,4 +1,4 @@
-"""Derived fields: computed per candidate, in dependency order, before any rule runs."""
+"""Derived fields and decision tables: computed per candidate, in dependency order, before any rule runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Sequence
 
 from screening.lang.evaluate import evaluate
 from screening.pack.compiled import ResolvedPack
+from screening.tables.decide import table_value
 
 
 def with_derived(resolved: ResolvedPack, records: Sequence[dict[str, object]]) -> list[dict[str, object]]:
@@ -20,6 +21,9 @@ def with_derived(resolved: ResolvedPack, records: Sequence[dict[str, object]]) -
     for record in records:
         row = dict(record)
         for name in pack.derive_order:
+            if name in pack.tables:  # a decision table: a derived value like any other
+                row[name] = table_value(pack.tables[name], {**row, **constants})
+                continue
             field = pack.fields[name]
             value = evaluate(field.derive, {**row, **constants})  # type: ignore[arg-type]
             if value is not None and field.spec.type.value == "integer" and isinstance(value, float):

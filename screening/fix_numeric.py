@@ -26,13 +26,19 @@ _BUILTINS = ("stage", "stage_since", "deadline")
 
 
 def inputs_reaching(names: list[str], pack: RulePack) -> list[str]:
-    """Input fields a set of names depends on, through derived fields (in first-seen order)."""
+    """Input fields a set of names depends on, through derived fields and tables (in first-seen order)."""
     out: dict[str, None] = {}
     stack = list(names)
     seen: set[str] = set()
     while stack:
         name = stack.pop(0)
-        if name in seen or name not in pack.fields:
+        if name in seen:
+            continue
+        if name in pack.tables:  # a decision table: through its inputs
+            seen.add(name)
+            stack.extend(pack.tables[name].names())
+            continue
+        if name not in pack.fields:
             continue
         seen.add(name)
         f = pack.fields[name]

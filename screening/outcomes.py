@@ -7,6 +7,7 @@ message, the values read, the fix and the rule's source. Nothing here prints.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -15,7 +16,9 @@ from screening.fixes import Remedy, find_remedy, find_rule_fix
 from screening.pack.compiled import ResolvedPack
 
 if TYPE_CHECKING:
+    from screening.explain_columns import ColumnExplainer
     from screening.portfolio import PortfolioResult
+    from screening.trace import Trace
 
 #: Above this many candidates, fixes are searched only for direct comparisons (see build_results).
 GENERAL_FIXES_MAX_ROWS = 5_000
@@ -68,15 +71,40 @@ class CandidateResult:
 
 @dataclass
 class RunResult:
-    """A whole screening run: metadata, summary, per-candidate results and the portfolio's (§10)."""
+    """A whole screening run: metadata, summary, per-candidate results and the portfolio's (§10).
+
+    A run screened by :func:`screening.screen.screen_table` carries its :class:`~screening.trace.Trace`
+    (the decided outcome matrix and the columns read); ``candidates`` is then a sequence that
+    builds each :class:`CandidateResult` only when it is read, and the JSON, CSV and Parquet
+    renderers read the trace directly, a rule at a time.
+    """
 
     run: dict[str, object]
-    candidates: list[CandidateResult]
+    candidates: Sequence[CandidateResult] = field(default_factory=list)
     portfolio: "PortfolioResult | None" = None
-    finance: Any = None  # the run's FinanceTable (waterfalls for explain and the report), not serialised
+    trace: "Trace | None" = None
+    general_fixes: bool = False
+    _explainer: "ColumnExplainer | None" = field(default=None, repr=False)
+    finance: Any = None  # the run's FinanceTable (waterfalls for explain and the report); not serialised
+
+    def __post_init__(self) -> None:
+        if self.trace is not None and not self.candidates:
+            self.candidates = TraceCandidates(self)
+
+    @property
+    def explainer(self) -> "ColumnExplainer":
+        """Messages, values read, fixes and remedies of the trace (built on first use, then kept)."""
+        if self.trace is None:
+            raise ValueError("this result has no trace")
+        if self._explainer is None:
+            from screening.explain_columns import ColumnExplainer
+            self._explainer = ColumnExplainer(self.trace, general_fixes=self.general_fixes)
+        return self._explainer
 
     @property
     def summary(self) -> dict[str, int]:
+        if self.trace is not None:
+            return self.trace.summary()
         counts = {v: 0 for v in VERDICTS}
         for c in self.candidates:
             counts[c.verdict] += 1
@@ -84,11 +112,22 @@ class RunResult:
 
     def rule_summary(self) -> dict[str, dict[str, int]]:
         """Per rule (pack order): how many candidates had each outcome."""
+        if self.trace is not None:
+            return self.trace.rule_summary()
         table: dict[str, dict[str, int]] = {}
         for c in self.candidates:
             for o in c.outcomes:
                 table.setdefault(o.rule, {k: 0 for k in OUTCOMES})[o.outcome] += 1
         return table
+
+    def find(self, candidate_id: str) -> CandidateResult | None:
+        """One candidate's result by id (only that candidate is explained)."""
+        if self.trace is None:
+            return next((c for c in self.candidates if c.id == candidate_id), None)
+        hits = [i for i, v in enumerate(self.trace.ids) if v == candidate_id]
+        if not hits:
+            return None
+        return RunResult(self.run, trace=self.trace.take(hits[:1]), general_fixes=self.general_fixes).candidates[0]
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"run": self.run, "summary": self.summary}
@@ -96,6 +135,71 @@ class RunResult:
             out["portfolio"] = self.portfolio.as_dict()
         out["candidates"] = [c.as_dict() for c in self.candidates]
         return out
+
+
+class TraceCandidates(SequenceABC):
+    """The candidates of a traced run, each built as a :class:`CandidateResult` when read (not kept)."""
+
+    def __init__(self, result: RunResult) -> None:
+        self.result = result
+        self._inputs: dict[str, list[object]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.result.trace)  # type: ignore[arg-type]
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204 - int or slice, as a list
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._build(index)
+
+    def __iter__(self):  # noqa: ANN204
+        return (self._build(i) for i in range(len(self)))
+
+    def _build(self, i: int) -> CandidateResult:
+        trace = self.result.trace
+        ex = self.result.explainer
+        if self._inputs is None:
+            from screening.candidates import column_values
+            self._inputs = column_values(trace.inputs)  # type: ignore[union-attr]
+        codes = trace.codes[i].tolist()  # type: ignore[union-attr]
+        outcomes = []
+        for j, rule in enumerate(trace.rules):  # type: ignore[union-attr]
+            outcomes.append(Outcome(
+                rule=rule.id, title=rule.spec.title, category=rule.spec.category.value,
+                severity=rule.spec.severity.value, outcome=OUTCOMES[codes[j]], message=ex.messages(j)[i],
+                values=ex.values_at(j, i), fix=ex.fixes(j).get(i) if codes[j] == 1 else None, source=rule.spec.source,
+            ))
+        return CandidateResult(
+            id=str(trace.frame["id"].iat[i]), verdict=VERDICTS[int(trace.verdicts[i])], outcomes=outcomes,  # type: ignore[union-attr]
+            row=int(trace.row_numbers[i]),  # type: ignore[union-attr]
+            inputs={k: jsonable(v[i]) for k, v in self._inputs.items()},
+            remedy=ex.remedies().get(i),  # type: ignore[arg-type]
+            finance=finance_values(trace, i),  # type: ignore[arg-type]
+        )
+
+
+def finance_values(trace: "Trace", i: int) -> dict[str, object] | None:
+    """Candidate ``i``'s finance fields as the trace holds them (None without a finance section)."""
+    if trace.resolved.pack.finance is None:
+        return None
+    from screening.finance.names import FINANCE_FIELDS
+    out: dict[str, object] = {}
+    for name, kind in FINANCE_FIELDS.items():
+        v = trace.frame[name].iat[i]
+        if v is None or v is pd_NA():
+            out[name] = None
+        else:
+            out[name] = dt.date.fromordinal(int(v)) if kind == "date" else float(v)
+    return out
+
+
+def pd_NA() -> object:
+    import pandas as pd
+    return pd.NA
 
 
 def verdict_of(outcomes: Sequence[tuple[str, str]]) -> str:

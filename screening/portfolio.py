@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from screening.engines.vector import build_frame, field_kinds
 from screening.engines.vector_columns import Col, Scalar, broadcast, kind_of, to_list
@@ -96,12 +97,29 @@ def evaluate_portfolio(resolved: ResolvedPack, rows: Sequence[Mapping[str, objec
         return None
     scope = pack.portfolio_scope
     chosen = [row for row, res in zip(rows, results) if in_scope(scope, res.verdict)]
-    ids = [str(row.get("id")) for row in chosen]
+    return _evaluate(resolved, build_frame(resolved, chosen), [str(row.get("id")) for row in chosen])
+
+
+def evaluate_portfolio_frame(resolved: ResolvedPack, frame: pd.DataFrame,
+                             verdicts: Sequence[str]) -> PortfolioResult | None:
+    """:func:`evaluate_portfolio` over a typed frame (a run's trace) and the candidates' verdicts."""
+    pack = resolved.pack
+    if not pack.portfolio_rules:
+        return None
+    keep = np.array([in_scope(pack.portfolio_scope, v) for v in verdicts], dtype=bool)
+    chosen = frame[keep].reset_index(drop=True)
+    return _evaluate(resolved, chosen, [str(v) for v in chosen["id"].tolist()])
+
+
+def _evaluate(resolved: ResolvedPack, frame: pd.DataFrame, ids: list[str]) -> PortfolioResult:
+    pack = resolved.pack
+    scope = pack.portfolio_scope
+    chosen = ids
     constants = resolved.constants()
     wanted: dict[str, n.Aggregate] = {}
     for rule in pack.portfolio_rules:
         wanted.update(rule.aggregates)
-    values = aggregate_values(resolved, chosen, wanted)
+    values = aggregate_frame(resolved, frame, ids, wanted)
     env: dict[str, object] = {**constants, **{k: v.value for k, v in values.items()}}
     outcomes = [_decide(rule, env, values, len(chosen)) for rule in pack.portfolio_rules]
     return PortfolioResult(scope=scope, candidates=len(chosen),
@@ -114,11 +132,17 @@ def aggregate_values(resolved: ResolvedPack, rows: Sequence[Mapping[str, object]
     """Every aggregate over ``rows`` at once, column by column."""
     if not aggregates:
         return {}
-    length = len(rows)
-    frame = build_frame(resolved, rows)
+    return aggregate_frame(resolved, build_frame(resolved, rows), [str(r.get("id")) for r in rows], aggregates)
+
+
+def aggregate_frame(resolved: ResolvedPack, frame: pd.DataFrame, ids: Sequence[str],
+                    aggregates: Mapping[str, n.Aggregate]) -> dict[str, AggregateValue]:
+    """Every aggregate over the rows of a typed frame at once, column by column."""
+    if not aggregates:
+        return {}
     evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
-    ids = np.array([str(r.get("id")) for r in rows], dtype=object)
-    return {key: _aggregate(node, evaluator, ids, length) for key, node in aggregates.items()}
+    return {key: _aggregate(node, evaluator, np.array(ids, dtype=object), len(frame))
+            for key, node in aggregates.items()}
 
 
 def _condition(evaluator: FrameEvaluator, node: n.Node | None, length: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,13 +13,19 @@ from typing import Callable, Mapping
 
 from screening import __version__
 from screening.candidates import CandidateTable, candidates_hash, read_candidates
-from screening.derive import with_derived
-from screening.engines import get_engine
-from screening.finance.compute import FinanceTable, compute_finance
+import numpy as np
+import pandas as pd
+
+from screening.engines import decide_codes
+from screening.finance.compute import finance_frame
 from screening.finance.flows import CashFlows, read_cashflows
-from screening.outcomes import RunResult, build_results, now_utc, parameters_in_force
+from screening.finance.names import FINANCE_FIELDS
+from screening.engines.vector import with_derived_frame
+from screening.engines.vector_columns import to_array, typed_column
+from screening.outcomes import GENERAL_FIXES_MAX_ROWS, RunResult, now_utc, parameters_in_force
+from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 from screening.pack.compiled import ResolvedPack, RulePack
-from screening.portfolio import evaluate_portfolio
+from screening.portfolio import evaluate_portfolio_frame
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
 AUTO_DURABLE_MAX_ROWS = 20_000
@@ -62,31 +68,20 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         candidates_label: how the list is named in the results (file name).
         candidates_digest: hash of the list's bytes.
         progress: called as ``progress(phase, done, total)`` while working (for progress bars).
-        cashflows: flows from a ``--cashflows`` file (CONTRACT §9); others come from profile fields.
+        cashflows: flows from a ``--cashflows`` file (CONTRACT §9); other candidates use profile fields.
     """
     report = progress or (lambda phase, done, total: None)
-    records = table.records()
-    base = []
-    for record in records:
-        row = {k: v for k, v in record.items() if k in resolved.pack.fields}
-        row.update({"stage": None, "stage_since": None, "deadline": None})
-        if flow_values is not None:
-            row.update(flow_values.get(str(record.get("id")), {}))
-        base.append(row)
-    total = len(base)
+    total = len(table.frame)
     report("deriving fields", 0, total)
-    rows = with_derived(resolved, base)
-    finance = add_finance_fields(resolved, rows, cashflows)
-    chosen = choose_engine(engine, len(rows))
+    frame = with_derived_frame(resolved, candidate_frame(resolved, table, flow_values))
+    frame, finance = finance_frame(resolved, frame, cashflows, flow_values)  # CONTRACT §9: finance columns, once per run
+    report("deriving fields", total, total)
+    chosen = choose_engine(engine, total)
     report(f"deciding ({chosen})", 0, total)
-    matrix = get_engine(chosen).decide(resolved, rows)
-    report("explaining", 0, total)
-    results = build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records,
-                            progress=lambda done: report("explaining", done, total))
-    if finance is not None:
-        for i, candidate in enumerate(results):
-            candidate.finance = finance.fields_of(i)
-    portfolio = evaluate_portfolio(resolved, rows, results)
+    codes = decide_codes(chosen, resolved, frame)
+    report(f"deciding ({chosen})", total, total)
+    trace = Trace(resolved, frame, codes, table.frame, np.asarray(table.rows, dtype=np.int64), chosen)
+    portfolio = evaluate_portfolio_frame(resolved, frame, [VERDICTS[v] for v in trace.verdicts.tolist()])
     pack = resolved.pack
     run = {
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
@@ -98,19 +93,34 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     if cashflows is not None:
         run["cashflows"] = Path(cashflows.source).name
         run["cashflows_hash"] = cashflows.digest
-    return RunResult(run=run, candidates=results, portfolio=portfolio, finance=finance)
+    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS,
+                     finance=finance)
 
 
-def add_finance_fields(resolved: ResolvedPack, rows: list[dict[str, object]],
-                       cashflows: CashFlows | None) -> FinanceTable | None:
-    """CONTRACT §9: the finance fields, computed once for all candidates (columnar) and added to
-    each row before any engine sees it; a value already in a row (a pack test may give one) is kept."""
-    finance = compute_finance(resolved, rows, cashflows)
-    if finance is not None:
-        for name, values in finance.columns.items():
-            for row, value in zip(rows, values):
-                row.setdefault(name, value)
-    return finance
+def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
+                    flow_values: Mapping[str, Mapping[str, object]] | None = None) -> pd.DataFrame:
+    """The columns rules read, typed for the evaluator: every input field of the pack (dates as
+    ``Int64`` day ordinals) and the flow's ``stage``, ``stage_since`` and ``deadline``."""
+    kinds = field_kinds(resolved)
+    length = len(table.frame)
+    ids = table.frame["id"].tolist() if flow_values is not None else []
+    columns: dict[str, object] = {}
+    for name, kind in kinds.items():
+        field = resolved.pack.fields.get(name)
+        if (field is not None and field.is_derived) or (field is None and name in FINANCE_FIELDS):
+            continue  # computed after: derived fields, then the finance fields
+        if name in FLOW_NAMES:
+            values = [flow_values.get(str(i), {}).get(name) for i in ids] if flow_values is not None else [None] * length
+            columns[name] = to_array(typed_column(values, kind), length)
+        elif kind == "date":
+            values = table.frame[name].tolist() if name in table.frame.columns else [None] * length
+            columns[name] = pd.array([None if v is None or v is pd.NA else v.toordinal() for v in values], dtype="Int64")
+        elif name in table.frame.columns:
+            columns[name] = table.frame[name]
+        else:
+            columns[name] = to_array(typed_column([None] * length, kind), length)
+    return pd.DataFrame({k: pd.Series(v, index=pd.RangeIndex(length)) if not isinstance(v, pd.Series) else v
+                         for k, v in columns.items()}, index=pd.RangeIndex(length))
 
 
 def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",

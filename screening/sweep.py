@@ -108,9 +108,8 @@ def _crossings(ev: _Evaluator, row: dict[str, object], lo: float, hi: float) -> 
     """Values of the parameter where some comparison reading it (directly or via derived fields) flips."""
     pack = ev.resolved.pack
     reads_param = {ev.name}
-    for fname in pack.derive_order:
-        expr = pack.fields[fname].derive
-        if expr is not None and reads_param & set(expr.names()):
+    for fname in pack.derive_order:  # derived fields and decision tables
+        if reads_param & set(pack.derived_reads(fname)):
             reads_param.add(fname)
     found: set[float] = set()
     for rule in pack.rules:

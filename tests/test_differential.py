@@ -73,7 +73,8 @@ def pack_rows(folder: Path) -> tuple[ResolvedPack, list[dict[str, object]]]:
     """The pack resolved on AS_OF, and its test candidates plus every bundled list that fits its schema."""
     pack = load_pack(folder)
     resolved = pack.resolve(AS_OF)
-    records = [c for t in pack.tests for c in t.case.all_candidates]
+    # a portfolio test holds a list: ids repeat across tests, so number them
+    records = [{**c, "id": f"{c.get('id')}#{i}"} for i, c in enumerate(c for t in pack.tests for c in t.case.all_candidates)]
     if table_from_records is None:
         rows = [dict(r) for r in records]
     else:

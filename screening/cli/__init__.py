@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from screening.cli import flow, pack, reports, run
+from screening.cli import flow, pack, reports, run, scenarios
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Screen candidate projects against declarative rule packs.")
@@ -19,6 +19,7 @@ app.command("explain")(run.explain)
 app.command("schema")(pack.schema)
 app.command("compare")(reports.compare)
 app.command("sweep")(reports.sweep)
+app.command("scenarios")(scenarios.scenarios)
 app.add_typer(flow.flow_app, name="flow", help="The approval flow: record events, show status and history.")
 
 

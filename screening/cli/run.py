@@ -87,8 +87,8 @@ def explain(
     flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
     result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values,
                                          cashflows=cashflows))
-    match = [c for c in result.candidates if c.id == candidate_id]
-    if not match:
-        ids = ", ".join(c.id for c in result.candidates[:20])
+    match = result.find(candidate_id)
+    if match is None:
+        ids = ", ".join(result.trace.ids[:20] if result.trace is not None else [c.id for c in result.candidates[:20]])
         raise _fail([Problem(f"no candidate with id '{candidate_id}' (ids: {ids})", file=str(candidates))])
-    print_candidate(match[0], result, out)
+    print_candidate(match, result, out)

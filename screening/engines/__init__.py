@@ -8,9 +8,13 @@ backend is the definition (see tests/test_differential.py).
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from screening.pack.compiled import ResolvedPack
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 #: outcomes[candidate index][rule index] -> "pass" | "fail" | "missing" | "not_applicable"
 OutcomeMatrix = list[list[str]]
@@ -48,3 +52,17 @@ def get_engine(name: str) -> Engine:
     if name not in factories:
         raise ValueError(f"unknown engine '{name}' (available: {', '.join(sorted(factories))})")
     return factories[name]()
+
+
+def decide_codes(name: str, resolved: ResolvedPack, frame: "pd.DataFrame") -> "np.ndarray":
+    """The outcome code matrix (candidates × rules, int8; :mod:`screening.trace`) of backend ``name``
+    for a typed frame (derived fields included). The vector backend reads the columns as they
+    are; the others get the rows as plain values."""
+    from screening.trace import codes_from_names, field_kinds
+    if name == "vector":
+        from screening.engines.vector import decide_codes as vector_codes
+        return vector_codes(resolved, frame)
+    from screening.engines.vector_columns import records
+    engine = get_engine(name)
+    rows = records(frame, field_kinds(resolved))
+    return codes_from_names(engine.decide(resolved, rows), len(resolved.pack.rules))

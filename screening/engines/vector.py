@@ -18,8 +18,9 @@ from screening.engines import OutcomeMatrix
 from screening.engines.vector_columns import Col, Scalar, records, to_array, typed_column
 from screening.engines.vector_eval import FrameEvaluator, evaluate_frame
 from screening.pack.compiled import ResolvedPack
+from screening.tables.columns import table_column
 
-__all__ = ["VectorEngine", "build_frame", "decide_frame", "evaluate_frame", "field_kinds", "frame_from_rows",
+__all__ = ["VectorEngine", "build_frame", "decide_codes", "decide_frame", "evaluate_frame", "field_kinds", "frame_from_rows",
            "frame_records", "with_derived_frame"]
 
 OUTCOMES = np.array(["pass", "fail", "missing", "not_applicable"], dtype=object)
@@ -28,8 +29,9 @@ _PASS, _FAIL, _MISSING, _NOT_APPLICABLE = range(4)
 
 def field_kinds(resolved: ResolvedPack) -> dict[str, str]:
     """Pack field type of every name a row may hold: the pack's fields and the flow's built-ins."""
-    kinds = resolved.pack.computed_names()
+    kinds = resolved.pack.computed_names()  # flow built-ins, and finance fields with a finance section
     kinds.update({name: f.spec.type.value for name, f in resolved.pack.fields.items()})
+    kinds.update({name: t.output for name, t in resolved.pack.tables.items()})  # decision tables
     return kinds
 
 
@@ -63,7 +65,7 @@ def frame_records(resolved: ResolvedPack, frame: pd.DataFrame) -> list[dict[str,
 
 
 def with_derived_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the pack's derived fields computed, in ``pack.derive_order``.
+    """``frame`` with the pack's derived fields and decision tables computed, in ``pack.derive_order``.
 
     The values equal :func:`screening.derive.with_derived`'s (an integer field that derives to a
     whole number is the same ``Float64`` value that function stores as ``int``).
@@ -73,7 +75,10 @@ def with_derived_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFr
     evaluator = FrameEvaluator(frame, resolved.constants(), kinds)
     derived = {}
     for name in pack.derive_order:
-        vec = evaluator.evaluate(pack.fields[name].derive)  # type: ignore[arg-type]
+        if name in pack.tables:  # a decision table: numpy.select over its rows' masks
+            vec = table_column(pack.tables[name], evaluator)
+        else:
+            vec = evaluator.evaluate(pack.fields[name].derive)  # type: ignore[arg-type]
         if isinstance(vec, Scalar) and vec.value is None:
             vec = typed_column([None] * len(frame), kinds[name])
         evaluator.add(name, vec)
@@ -88,29 +93,39 @@ def _parts(vec: Scalar | Col, length: int) -> tuple[np.ndarray, np.ndarray]:
     return vec.values & ~vec.mask, vec.mask
 
 
-def decide_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFrame:
-    """Outcome of every rule for every row.
+def decide_codes(resolved: ResolvedPack, frame: pd.DataFrame) -> np.ndarray:
+    """Outcome code of every rule for every row: candidates × rules, ``int8``
+    (0 pass, 1 fail, 2 missing, 3 not_applicable; see :mod:`screening.trace`).
 
     Args:
         resolved: the pack with its parameters fixed.
         frame: one row per candidate, derived fields included (see :func:`build_frame`;
             a column whose dtype does not match its field type is converted or read value by
             value).
-
-    Returns:
-        One column per rule id (pack order), index of ``frame``, values ``pass``, ``fail``,
-        ``missing`` or ``not_applicable``.
     """
     length = len(frame)
+    rules = resolved.pack.rules
+    out = np.empty((length, len(rules)), dtype=np.int8)
     evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
-    out = {}
-    for rule in resolved.pack.rules:
+    for j, rule in enumerate(rules):
         holds, unknown = _parts(evaluator.truth(rule.require), length)
         codes = np.where(unknown, _MISSING, np.where(holds, _PASS, _FAIL))
         if rule.applies_if is not None:
             applies, applies_unknown = _parts(evaluator.truth(rule.applies_if), length)
             codes = np.where(applies_unknown, _MISSING, np.where(applies, codes, _NOT_APPLICABLE))
-        out[rule.id] = OUTCOMES[codes]
+        out[:, j] = codes
+    return out
+
+
+def decide_frame(resolved: ResolvedPack, frame: pd.DataFrame) -> pd.DataFrame:
+    """Outcome of every rule for every row, by name.
+
+    Returns:
+        One column per rule id (pack order), index of ``frame``, values ``pass``, ``fail``,
+        ``missing`` or ``not_applicable`` (see :func:`decide_codes`).
+    """
+    codes = decide_codes(resolved, frame)
+    out = {rule.id: OUTCOMES[codes[:, j]] for j, rule in enumerate(resolved.pack.rules)}
     return pd.DataFrame(out, index=frame.index, columns=[r.id for r in resolved.pack.rules], copy=False)
 
 

@@ -1,16 +1,16 @@
 """The finance fields of a screening run: once per run, columnar, before any rule runs.
 
-:func:`compute_finance` is the one call the pipeline makes (screening/screen.py): it takes the
-candidates' columns (fields, derived fields included) and the ``--cashflows`` file if any, and
-returns a :class:`FinanceTable` whose ``columns`` are the finance fields, one value per candidate,
-plus the waterfall behind them (for ``explain`` and the report's chart).
+:func:`finance_frame` is the one call the pipeline makes (screening/screen.py): it takes the
+typed candidate frame (derived fields included) and the ``--cashflows`` file if any, and returns
+the frame with the finance columns added and a :class:`FinanceTable` (the waterfall behind them,
+for ``explain`` and the report's chart). :func:`compute_finance` is the same over plain columns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
 from screening.finance.waterfall import Terms, Waterfall, as_python, finance_fields, run_waterfall
 from screening.lang.evaluate import evaluate
 from screening.pack.compiled import ResolvedPack
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Valid range of each term (inclusive bounds; the deemed rate must exceed -100%).
 TERM_RANGES = {"deemed_rate": (-1.0, None), "japan_funding_share": (0.0, 1.0),
@@ -78,73 +81,133 @@ class FinanceTable:
         return list(rows.values())
 
 
-def compute_finance(resolved: ResolvedPack, rows: Sequence[Mapping[str, object]],
-                    cashflows: CashFlows | None = None) -> FinanceTable | None:
-    """The finance fields of every candidate (None when the pack has no ``finance:`` section).
+def compute_finance(resolved: ResolvedPack, ids: Sequence[str], columns: Mapping[str, Sequence[object]],
+                    terms: Mapping[str, Sequence[object]], cashflows: CashFlows | None = None) -> FinanceTable:
+    """The finance fields of every candidate, from plain columns.
 
     Args:
-        resolved: the pack, parameters fixed for the screening date.
-        rows: one mapping per candidate: its fields, derived fields included.
+        resolved: the pack (with a ``finance:`` section), parameters fixed for the screening date.
+        ids: candidate ids, in list order.
+        columns: the profile fields the pack declares, one value per candidate (dates as dates).
+        terms: each finance term's value per candidate (None = missing).
         cashflows: flows from a ``--cashflows`` file; a candidate not in it uses its profile fields.
 
     Raises:
-        InputError: cash flows given to a pack without ``finance:``, a term out of range, or a
-            profile the waterfall cannot use.
+        InputError: a term out of range, or a profile the waterfall cannot use.
     """
-    pack = resolved.pack
-    finance = pack.finance
-    if finance is None:
-        if cashflows is not None:
-            raise InputError([Problem(f"the pack '{pack.name}' has no 'finance:' section, so cash flows have no "
-                                      "use: add one (CONTRACT §9) or leave out --cashflows", column="--cashflows")])
-        return None
-    ids = [str(r.get("id")) for r in rows]
-    columns = {name: [r.get(name) for r in rows] for name in PROFILE_FIELDS if name in pack.fields}
     problems = check_profile(ids, columns)
     series: list[list[Flow]] = []
     sources: list[str] = []
     given = cashflows.by_candidate if cashflows is not None else {}
+    n = len(ids)
     for i, cid in enumerate(ids):
         if cid in given:
             series.append(given[cid])
             sources.append("cashflows")
             continue
-        flows = profile_flows(*(columns.get(name, [None] * len(ids))[i] for name in PROFILE_FIELDS)) \
-            if not problems else None
+        flows = profile_flows(*(columns.get(name, [None] * n)[i] for name in PROFILE_FIELDS)) if not problems else None
         series.append(flows or [])
         sources.append("profile" if flows else "none")
-    terms = _terms(resolved, rows, problems)
+    arrays = _terms(resolved, ids, terms, problems)
     if problems:
         raise InputError(problems)
-    matrix = FlowMatrix.from_lists(series)
-    water = run_waterfall(matrix, terms)
-    return FinanceTable(ids, as_python(finance_fields(water)), water, sources)
+    water = run_waterfall(FlowMatrix.from_lists(series), arrays)
+    return FinanceTable(list(ids), as_python(finance_fields(water)), water, sources)
 
 
-def _terms(resolved: ResolvedPack, rows: Sequence[Mapping[str, object]], problems: list[Problem]) -> Terms:
+def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: CashFlows | None = None,
+                  given: Mapping[str, Mapping[str, object]] | None = None
+                  ) -> "tuple[pd.DataFrame, FinanceTable | None]":
+    """CONTRACT §9 over a typed candidate frame (derived fields included): the frame with the five
+    finance columns added (numbers ``Float64``, the date as ``Int64`` day ordinals, as the frame
+    holds dates), and the table behind them. Without a ``finance:`` section: the frame unchanged.
+
+    Args:
+        given: per candidate id, finance values given directly (a pack test may); they win.
+    """
+    import pandas as pd
+
+    from screening.engines.vector_columns import to_list
+    from screening.engines.vector_eval import FrameEvaluator
+    from screening.trace import field_kinds
+
+    pack = resolved.pack
+    if pack.finance is None:
+        if cashflows is not None:
+            raise InputError([Problem(f"the pack '{pack.name}' has no 'finance:' section, so cash flows have no "
+                                      "use: add one (CONTRACT §9) or leave out --cashflows", column="--cashflows")])
+        return frame, None
+    n = len(frame)
+    ids = [str(v) for v in frame["id"].tolist()]
+    columns: dict[str, list[object]] = {}
+    for name, kind in PROFILE_FIELDS.items():
+        if name in pack.fields and name in frame.columns:
+            values = [None if v is None or v is pd.NA else v for v in frame[name].astype(object).tolist()]
+            if kind == "date":
+                values = [None if v is None else dt.date.fromordinal(int(v)) for v in values]  # type: ignore[call-overload]
+            columns[name] = values
+    evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
+    terms = {key: to_list(evaluator.evaluate(expr), n) for key, expr in pack.finance.terms.items()}
+    table = compute_finance(resolved, ids, columns, terms, cashflows)
+    if given:
+        for i, cid in enumerate(ids):
+            for name, value in given.get(cid, {}).items():
+                if name in table.columns:
+                    table.columns[name][i] = value
+    added = {}
+    for name, kind in FINANCE_FIELDS.items():
+        values = table.columns[name]
+        if kind == "date":
+            added[name] = pd.array([None if v is None else v.toordinal() for v in values], dtype="Int64")  # type: ignore[union-attr]
+        else:
+            added[name] = pd.array(values, dtype="Float64")
+    return frame.assign(**{k: pd.Series(v, index=frame.index) for k, v in added.items()}), table
+
+
+def finance_for_row(resolved: ResolvedPack, env: Mapping[str, object], flows: Sequence[Flow] | None) -> dict[str, object]:
+    """One candidate's finance fields by the plain loop (for a sweep that moves a term's parameter).
+
+    ``env``: the candidate's fields (derived included) and the constants; ``flows``: its flows
+    from a cash-flow file, or None to use its profile fields.
+    """
+    from screening.finance.loop import waterfall_one
+
     finance = resolved.pack.finance
     assert finance is not None
-    constants = resolved.constants()
-    n = len(rows)
+    terms = [evaluate(finance.terms[key], env) for key in TERM_RANGES]
+    if flows is None:
+        flows = profile_flows(*(env.get(name) for name in PROFILE_FIELDS)) or []
+    if not flows:
+        return {name: None for name in FINANCE_FIELDS}
+    result = waterfall_one(flows, *(float("nan") if t is None else float(t) for t in terms))  # type: ignore[arg-type]
+    out = result.fields()
+    if any(t is None for t in terms):
+        out.update({k: None for k in FINANCE_FIELDS if k != "project_irr"})
+    return out
+
+
+def _terms(resolved: ResolvedPack, ids: Sequence[str], terms: Mapping[str, Sequence[object]],
+           problems: list[Problem]) -> Terms:
+    finance = resolved.pack.finance
+    assert finance is not None
+    n = len(ids)
     arrays = {}
-    for key, expr in finance.terms.items():
+    for key in TERM_RANGES:
+        values = terms[key]
         place = finance.places.get(key, finance.place)
-        if set(expr.names()) <= set(constants):
-            values = [evaluate(expr, constants)] * n
-        else:
-            values = [evaluate(expr, {**row, **constants}) for row in rows]
         lo, hi = TERM_RANGES[key]
         out = np.full(n, np.nan)
+        constant = len(set(map(repr, values))) <= 1
         for i, v in enumerate(values):
             if v is None:
                 continue
             x = float(v)  # type: ignore[arg-type]
-            if (lo is not None and (x < lo or (key == "deemed_rate" and x <= lo))) or (hi is not None and x > hi):
-                who = "" if len(set(map(repr, values))) == 1 else f" for candidate '{rows[i].get('id')}'"
+            if (key == "deemed_rate" and x <= lo) or (key != "deemed_rate" and not lo <= x <= hi):  # type: ignore[operator]
+                who = "" if constant else f" for candidate '{ids[i]}'"
                 bound = "above -1" if key == "deemed_rate" else f"between {lo:g} and {hi:g}"
                 problems.append(Problem(f"finance.{key} is {x:g}{who}; it must be {bound}", file=place.file,
                                         line=place.line))
-                if not who:
+                if constant:
                     break
                 continue
             out[i] = x

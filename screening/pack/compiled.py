@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from screening.errors import InputError, Problem
 from screening.finance.names import FINANCE_FIELDS
 from screening.lang import nodes as n
 from screening.lang.types import Type
 from screening.pack.model import FieldSpec, FinanceSpec, FlowSpec, ParameterSpec, RuleSpec, TestCase
+
+if TYPE_CHECKING:
+    from screening.tables.compile import PackTable
 
 #: Names every expression may read without declaring them. ``stage*`` and ``deadline`` come
 #: from the approval-flow record (``screen run --db``) and are missing without one.
@@ -151,6 +155,16 @@ class RulePack:
     #: rules about the list as a whole (CONTRACT.md §10), and which candidates they see
     portfolio_rules: list[PackRule] = field(default_factory=list)
     portfolio_scope: str = "all"
+    #: decision tables by name (CONTRACT.md §13); their names are in ``derive_order`` with the
+    #: derived fields, in one dependency order (a table may read a derived field and vice versa)
+    tables: dict[str, "PackTable"] = field(default_factory=dict)
+
+    def derived_reads(self, name: str) -> list[str]:
+        """The names a derived field's expression or a table's inputs and cells read."""
+        if name in self.tables:
+            return self.tables[name].names()
+        f = self.fields.get(name)
+        return f.derive.names() if f is not None and f.derive is not None else []
     finance: PackFinance | None = None
 
     def rule(self, rule_id: str) -> PackRule:

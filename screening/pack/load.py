@@ -23,6 +23,7 @@ from screening.pack.model import PackFile
 from screening.pack.portfolio import check_portfolio_rule, compile_portfolio_rule
 from screening.pack.validation import problems_from_validation
 from screening.pack.yamlio import YamlDoc, read_yaml
+from screening.tables.compile import OUTPUT_TYPES, PackTable, TableSource, compile_table, read_table
 
 
 def load_pack(path: str | Path) -> RulePack:
@@ -51,7 +52,7 @@ class _Loader:
             loc = _clean_loc(doc.data, e["loc"], e["type"])
             if not loc:
                 return None
-            if len(loc) >= 2 and loc[0] in ("fields", "parameters", "rules", "tests"):
+            if len(loc) >= 2 and loc[0] in ("fields", "parameters", "rules", "tests", "tables"):
                 bad.setdefault(str(loc[0]), set()).add(loc[1])
             elif loc[0] == "pack":
                 data["pack"] = "invalid-name"
@@ -159,6 +160,7 @@ class _Loader:
         scope: str | None = None
         flow, flow_place = None, None
         finance: PackFinance | None = None
+        table_sources: dict[str, TableSource] = {}
         lineage: list[str] = []
         hash_parts: list[bytes] = []
         all_files: list[str] = []
@@ -171,6 +173,7 @@ class _Loader:
             lineage.extend(x for x in base.lineage if x not in lineage)
             fields.update(base.fields)
             params.update(base.parameters)
+            table_sources.update({name: t.source for name, t in base.tables.items()})
             for r in base.rules:
                 rules = [x for x in rules if x.id != r.id] + [r]
             for r in base.portfolio_rules:
@@ -194,6 +197,7 @@ class _Loader:
         own_fields: dict[str, Place] = {}
         own_params: dict[str, Place] = {}
         own_rules: dict[str, Place] = {}
+        own_tables: dict[str, Place] = {}
         own_tests: list[PackTest] = []
         own_finance: Place | None = None
         test_names: dict[str, Place] = {}
@@ -208,6 +212,11 @@ class _Loader:
                 if self._dup("parameter", name, place, own_params):
                     continue
                 params[name] = PackParameter(name, pspec, place, self._param_type(name, pspec, place))
+            for name, tspec in pf.tables.items():
+                place = Place(doc.file, doc.line_of(("tables", name)))
+                if self._dup("table", name, place, own_tables):
+                    continue
+                table_sources[name] = read_table(name, tspec, doc.file, doc.line_of, self.problems.append)
             for j, rspec in enumerate(pf.rules):
                 i = self._orig(doc, "rules", j)
                 place = Place(doc.file, doc.line_of(("rules", i)))
@@ -282,8 +291,25 @@ class _Loader:
                 self.err(f"'{name}' is a finance field, computed from the cash flows by the pack's 'finance:' "
                          f"section; it cannot be declared as a {kind}", thing.place)
 
+        for name, src in table_sources.items():
+            place = Place(src.place.file, src.place.line)
+            for kind, names in (("field", fields), ("parameter", params)):
+                if name in names:
+                    self.err(f"'{name}' is both a table and a {kind} ({names[name].place})", place)  # type: ignore[attr-defined]
+            if name in BUILTIN_NAMES:
+                self.err(f"'{name}' is a built-in name and cannot be a table", place)
+
         names = self._scope(fields, params)
-        derive_order = self._compile_derived(fields, names)
+        names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
+        constants = set(params) | {"as_of"}
+        tables = {}
+        for name, src in table_sources.items():
+            compiled = compile_table(src, names, constants, self.problems.append)
+            if compiled is not None:
+                tables[name] = compiled
+            else:
+                self.lenient.add(name)
+        derive_order = self._compile_derived(fields, names, tables)
         if finance is not None:
             self._check_finance(finance, fields, names)
             names.update({name: FIELD_TYPES[kind] for name, kind in FINANCE_FIELDS.items()})
@@ -310,13 +336,18 @@ class _Loader:
         for doc, _ in parsed:
             hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
         all_files.extend(d.file for d, _ in parsed)
+        for src in table_sources.values():  # ``from:`` files are part of the pack
+            if src.file is not None and src.file not in all_files and Path(src.file).is_file():
+                hash_parts.append(Path(src.file).name.encode() + b"\0" + Path(src.file).read_bytes())
+                all_files.append(src.file)
         digest = hashlib.sha256(b"\0\0".join(sorted(hash_parts))).hexdigest()
         lineage.append(header.pack or "")
         return RulePack(
             name=header.pack or "", version=header.version or "", title=header.title or header.pack or "",
             path=str(folder), fields=fields, parameters=params, rules=rules, tests=own_tests, flow=flow,
             flow_place=flow_place, derive_order=derive_order, hash=f"sha256:{digest}", lineage=lineage,
-            files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", finance=finance,
+            files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", tables=tables,
+            finance=finance,
         )
 
     def _dup(self, kind: str, name: str, place: Place, seen: dict[str, Place]) -> bool:
@@ -417,8 +448,12 @@ class _Loader:
             if spec and "{" in spec:
                 self._msg_err("nested placeholders are not allowed", rule, outcome)
 
-    def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type]) -> list[str]:
+    def _compile_derived(self, fields: dict[str, PackField], scope: dict[str, Type],
+                         tables: dict[str, PackTable] | None = None) -> list[str]:
+        tables = tables or {}
         deps: dict[str, list[str]] = {}
+        for name, table in tables.items():
+            deps[name] = [x for x in table.names() if x in tables or (x in fields and fields[x].spec.derive is not None)]
         for name, f in fields.items():
             if f.spec.derive is None:
                 continue
@@ -438,7 +473,7 @@ class _Loader:
                     self.err(f"{message}: `{part}`", f.place, f"fields.{name}.derive")
                 continue
             f.derive = expr
-            deps[name] = [x for x in expr.names() if x in fields and fields[x].spec.derive is not None]
+            deps[name] = [x for x in expr.names() if x in tables or (x in fields and fields[x].spec.derive is not None)]
         order: list[str] = []
         state: dict[str, int] = {}
 
@@ -447,7 +482,11 @@ class _Loader:
                 return
             if state.get(name) == 1:
                 cycle = path[path.index(name):] + [name]
-                self.err(f"derived fields form a cycle: {' -> '.join(cycle)}", fields[name].place, f"fields.{name}.derive")
+                if name in tables:
+                    self.err(f"derived fields and tables form a cycle: {' -> '.join(cycle)}",
+                             Place(tables[name].place.file, tables[name].place.line), f"tables.{name}.inputs")
+                else:
+                    self.err(f"derived fields form a cycle: {' -> '.join(cycle)}", fields[name].place, f"fields.{name}.derive")
                 return
             state[name] = 1
             for dep in deps.get(name, []):

@@ -298,6 +298,60 @@ class FinanceSpec(_Strict):
                                         "us_share_after_recovery")
 
 
+class HitPolicy(str, Enum):
+    """How a decision table picks its value from the rows that match (CONTRACT.md §13)."""
+
+    UNIQUE = "unique"
+    FIRST = "first"
+    COLLECT_SUM = "collect_sum"
+    COLLECT_MIN = "collect_min"
+    COLLECT_MAX = "collect_max"
+
+
+class TableOutput(str, Enum):
+    """The type of a table's value (its rows' ``then``)."""
+
+    NUMBER = "number"
+    INTEGER = "integer"
+    STRING = "string"
+    BOOL = "bool"
+    DATE = "date"
+
+
+TableCell = Union[StrictBool, StrictInt, StrictFloat, StrictStr, dt.date, list[Scalar], None]
+
+
+class TableSpec(_Strict):
+    """A decision table: rows of cell tests over named inputs, each with a value (``then``).
+
+    Rows are given inline (``rows``) or read from a CSV / XLSX file (``from``, relative to the
+    rule file). A row is a mapping of input name to cell (an input left out is ``-``) plus ``then``.
+    """
+
+    hit: HitPolicy = Field(default=HitPolicy.UNIQUE, strict=False)
+    inputs: dict[Annotated[StrictStr, Field(pattern=IDENT_PATTERN)], StrictStr] = Field(min_length=1)
+    output: TableOutput = Field(strict=False)
+    rows: list[dict[StrictStr, TableCell]] | None = None
+    from_: StrictStr | None = Field(default=None, alias="from")
+    sheet: StrictStr | None = None
+    else_: Union[StrictBool, StrictInt, StrictFloat, StrictStr, dt.date, None] = Field(default=None, alias="else")
+    title: StrictStr | None = None
+    description: StrictStr | None = None
+    source: StrictStr | None = None
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _rows_or_file(self) -> "TableSpec":
+        if (self.rows is None) == (self.from_ is None):
+            raise ValueError("give exactly one of 'rows' (inline) or 'from' (a .csv or .xlsx file)")
+        if self.sheet is not None and (self.from_ is None or not self.from_.lower().endswith(".xlsx")):
+            raise ValueError("'sheet' applies to an .xlsx 'from' file only")
+        if "then" in self.inputs:
+            raise ValueError("'then' is the value column and cannot be an input name")
+        return self
+
+
 class PackFile(_Strict):
     """Everything one YAML file of a pack may hold. Header keys belong in one file only."""
 
@@ -313,6 +367,7 @@ class PackFile(_Strict):
     tests: list[TestCase] = []
     flow: FlowSpec | None = None
     portfolio: PortfolioSpec | None = None
+    tables: dict[Annotated[StrictStr, Field(pattern=IDENT_PATTERN)], TableSpec] = {}
     finance: FinanceSpec | None = None
 
     HEADER_KEYS: ClassVar[tuple[str, ...]] = ("pack", "version", "title", "description", "extends", "drop")

@@ -2,7 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Iterator
+
 from screening.outcomes import RunResult
+
+
+@dataclass
+class Notable:
+    """A failed or missing rule of one candidate, as reports show it."""
+
+    rule: str
+    severity: str
+    outcome: str
+    message: str
+    fix: object
+    source: str
+
+
+@dataclass
+class CandidateView:
+    """What a report shows of one candidate: verdict, failed/missing rules, and their explanations."""
+
+    id: str
+    verdict: str
+    failed: list[str]
+    missing: list[str]
+    advisory: list[str]
+    notable: list[Notable]
+    remedy: object
+
+
+def candidate_views(result: RunResult) -> Iterator[CandidateView]:
+    """Each candidate as reports show it; a traced run explains only its failed and missing rules."""
+    if result.trace is None:
+        for c in result.candidates:
+            yield CandidateView(
+                c.id, c.verdict,
+                [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"],
+                [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing"],
+                [o.rule for o in c.outcomes if o.severity == "advisory" and o.outcome in ("fail", "missing")],
+                [Notable(o.rule, o.severity, o.outcome, o.message, o.fix, o.source) for o in c.outcomes
+                 if o.outcome in ("fail", "missing")], c.remedy)
+        return
+    from screening.trace import FAIL, MISSING, OUTCOMES, VERDICTS
+    trace, ex = result.trace, result.explainer
+    rules = [(r.id, r.spec.severity.value, r.spec.source) for r in trace.rules]
+    remedies = ex.remedies()
+    ids = trace.ids
+    for i, codes in enumerate(trace.codes.tolist()):
+        notable = [(j, c) for j, c in enumerate(codes) if c in (FAIL, MISSING)]
+        yield CandidateView(
+            ids[i], VERDICTS[int(trace.verdicts[i])],
+            [rules[j][0] for j, c in notable if c == FAIL and rules[j][1] == "blocking"],
+            [rules[j][0] for j, c in notable if c == MISSING and rules[j][1] == "blocking"],
+            [rules[j][0] for j, c in notable if rules[j][1] == "advisory"],
+            [Notable(rules[j][0], rules[j][1], OUTCOMES[c], ex.messages(j)[i],
+                     ex.fixes(j).get(i) if c == FAIL else None, rules[j][2]) for j, c in notable],
+            remedies.get(i))
 
 
 def md_cell(text: object) -> str:
@@ -26,23 +83,20 @@ def render_markdown(result: RunResult) -> str:
         "| Candidate | Verdict | Failed (blocking) | Missing data (blocking) | Advisories |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for c in result.candidates:
-        failed = [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"]
-        missing = [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing"]
-        advisory = [o.rule for o in c.outcomes if o.severity == "advisory" and o.outcome in ("fail", "missing")]
-        lines.append(f"| {md_cell(c.id)} | {c.verdict} | {md_cell(', '.join(failed) or '—')} | "
-                     f"{md_cell(', '.join(missing) or '—')} | {md_cell(', '.join(advisory) or '—')} |")
+    views = list(candidate_views(result))
+    for c in views:
+        lines.append(f"| {md_cell(c.id)} | {c.verdict} | {md_cell(', '.join(c.failed) or '—')} | "
+                     f"{md_cell(', '.join(c.missing) or '—')} | {md_cell(', '.join(c.advisory) or '—')} |")
     lines.append("")
     lines += portfolio_lines(result)
-    for c in result.candidates:
-        notable = [o for o in c.outcomes if o.outcome in ("fail", "missing")]
-        if not notable:
+    for c in views:
+        if not c.notable:
             continue
         lines += [f"## {md_cell(c.id)}: {c.verdict}", ""]
         if c.remedy is not None:
             lead = "To become eligible" if c.remedy.possible else "No single-input changes suffice"
             lines += [f"*{lead}:* {md_cell(c.remedy.text)}", ""]
-        for o in notable:
+        for o in c.notable:
             fix = f" — *to pass: {md_cell(o.fix.text)}*" if o.fix else ""
             lines.append(f"- **{md_cell(o.rule)}** ({o.severity}, {o.outcome}): {md_cell(o.message)}{fix}  ")
             lines.append(f"  source: {md_cell(o.source)}")

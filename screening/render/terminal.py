@@ -23,18 +23,17 @@ def print_summary(result: RunResult, console: Console) -> None:
     verdicts.add_column("verdict")
     verdicts.add_column("failed (blocking)", overflow="fold")
     verdicts.add_column("missing (blocking)", overflow="fold")
-    shown = result.candidates[:50]
-    finance = any(c.finance is not None for c in shown)
-    if finance:
+    shown = _first_rows(result, 50)
+    finance = result.finance
+    if finance is not None:
         verdicts.add_column("project IRR", justify="right")
         verdicts.add_column("Japan IRR", justify="right")
         verdicts.add_column("Japan made whole", justify="right")
-    for c in shown:
-        failed = ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail")
-        missing = ", ".join(o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing")
-        cells = [Text(c.id), Text(c.verdict, style=VERDICT_STYLE[c.verdict]), Text(failed or "—"), Text(missing or "—")]
-        if finance:
-            f = c.finance or {}
+    for i, (cid, verdict, failed, missing) in enumerate(shown):
+        cells = [Text(cid), Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
+                 Text(", ".join(missing) or "—")]
+        if finance is not None:
+            f = finance.fields_of(i)
             made = f.get("japan_made_whole_on")
             cells += [Text(_pct(f.get("project_irr"))), Text(_pct(f.get("japan_irr"))),
                       Text(made.isoformat() if made is not None else "never")]  # type: ignore[attr-defined]
@@ -47,8 +46,9 @@ def print_summary(result: RunResult, console: Console) -> None:
     rules.add_column("severity")
     for name in ("pass", "fail", "missing", "not_applicable"):
         rules.add_column(name, justify="right", style=OUTCOME_STYLE[name])
+    severities = _severities(result)
     for rule, counts in result.rule_summary().items():
-        severity = next(o.severity for o in result.candidates[0].outcomes if o.rule == rule)
+        severity = severities[rule]
         rules.add_row(rule, severity, *(str(counts[k]) for k in ("pass", "fail", "missing", "not_applicable")))
     console.print(rules)
     s = result.summary
@@ -68,6 +68,32 @@ def print_portfolio(portfolio: PortfolioResult, console: Console) -> None:
         table.add_row(Text(f"{o.rule}\n{o.severity}"), Text(o.outcome, style=OUTCOME_STYLE[o.outcome]), Text(o.message))
     console.print(table)
     console.print(f"Portfolio verdict: [{PORTFOLIO_STYLE[portfolio.verdict]}]{portfolio.verdict}[/]")
+
+
+def _first_rows(result: RunResult, count: int) -> list[tuple[str, str, list[str], list[str]]]:
+    """(id, verdict, failed blocking rules, missing blocking rules) of the first candidates, read from
+    the outcome matrix when the run has one (no messages are built for a summary)."""
+    if result.trace is None:
+        return [(c.id, c.verdict,
+                 [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"],
+                 [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "missing"])
+                for c in result.candidates[:count]]
+    from screening.trace import FAIL, MISSING, VERDICTS
+    trace = result.trace
+    rules = [(r.id, r.spec.severity.value == "blocking") for r in trace.rules]
+    ids = trace.frame["id"].iloc[:count].tolist()
+    out = []
+    for i, codes in enumerate(trace.codes[:count].tolist()):
+        out.append((str(ids[i]), VERDICTS[int(trace.verdicts[i])],
+                    [rid for (rid, blocking), c in zip(rules, codes) if blocking and c == FAIL],
+                    [rid for (rid, blocking), c in zip(rules, codes) if blocking and c == MISSING]))
+    return out
+
+
+def _severities(result: RunResult) -> dict[str, str]:
+    if result.trace is not None:
+        return {r.id: r.spec.severity.value for r in result.trace.rules}
+    return {o.rule: o.severity for c in result.candidates[:1] for o in c.outcomes}
 
 
 def print_candidate(candidate: CandidateResult, result: RunResult, console: Console) -> None:
@@ -91,6 +117,11 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
         print_waterfall(candidate, result, console)
 
 
+def _short(value: object) -> str:
+    text = "missing" if value is None else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def print_waterfall(candidate: CandidateResult, result: RunResult, console: Console) -> None:
     """The finance fields and the yearly waterfall (date, invest, cash, Japan's share, balance)."""
     f = candidate.finance or {}
@@ -100,7 +131,7 @@ def print_waterfall(candidate: CandidateResult, result: RunResult, console: Cons
                   f"{made.isoformat() if made is not None else 'never (within the flows)'}, "  # type: ignore[attr-defined]
                   f"US share of cash {_pct(f.get('us_share_of_cash'))}")
     table_data = result.finance
-    if table_data is None:
+    if table_data is None or candidate.id not in table_data.ids:
         return
     i = table_data.index(candidate.id)
     years = table_data.yearly(i)
@@ -129,8 +160,3 @@ def _num(value: object, unit: str = "") -> str:
 
 def _money(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
-
-
-def _short(value: object) -> str:
-    text = "missing" if value is None else str(value)
-    return text if len(text) <= 80 else text[:77] + "..."

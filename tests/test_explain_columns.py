@@ -1,0 +1,137 @@
+"""The columnar path (trace -> explanations over columns -> renderers) equals the row-by-row one.
+
+The row-by-row path is the definition: :func:`screening.derive.with_derived`, the reference
+engine, and :func:`screening.outcomes.build_results` calling the reference evaluator per
+candidate and rule. For every pack (the bundled ones and the test fixtures) with its own test
+candidates, every bundled list that fits it and a seeded synthetic list, the traced run must
+give the same records, the same results.json and results.csv, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screening.candidates import read_candidates, table_from_records
+from screening.derive import with_derived
+from screening.engines.reference import ReferenceEngine
+from screening.errors import InputError
+from screening.outcomes import RunResult, build_results
+from screening.pack.load import load_pack
+from screening.render.csv_out import render_csv
+from screening.render.json_out import render_json
+from screening.render.markdown import render_markdown
+from screening.screen import screen_table
+from screening.trace import FAIL, MISSING, PASS, verdict_codes
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKS = sorted(p.parent for p in (ROOT / "rules").glob("*/pack.yaml")) + \
+    sorted(p.parent for p in (ROOT / "tests" / "fixtures" / "packs").glob("*/pack.yaml"))
+LISTS = sorted((ROOT / "candidates").glob("*.csv")) + [ROOT / "tests" / "fixtures" / "candidates" / "mini.csv"]
+AS_OF = dt.date(2026, 3, 1)
+
+
+def synthetic_csv(tmp_path: Path, rows: int, seed: int) -> Path:
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    path = tmp_path / f"synthetic-{rows}-{seed}.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=module.COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(module.synthetic_rows(rows, seed))
+    return path
+
+
+def tables(pack, extra: list[Path]):
+    if pack.tests:
+        records = [r for t in pack.tests for r in t.case.all_candidates]
+        unique = list({str(r.get("id")): r for r in records}.values())
+        yield table_from_records(unique, pack.input_fields)
+    for path in LISTS + extra:
+        try:
+            yield read_candidates(path, pack.input_fields)
+        except InputError:
+            continue
+
+
+def row_by_row(resolved, table, general_fixes: bool) -> RunResult:
+    """The old path: records, derived per row, the reference engine, records built per candidate × rule."""
+    records = table.records()
+    base = [{**{k: v for k, v in r.items() if k in resolved.pack.fields}, "stage": None, "stage_since": None,
+             "deadline": None} for r in records]
+    rows = with_derived(resolved, base)
+    matrix = ReferenceEngine().decide(resolved, rows)
+    return RunResult(run={"pack": "x", "pack_version": "1", "as_of": AS_OF.isoformat(), "engine": "reference"},
+                     candidates=build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records,
+                                              general_fixes=general_fixes))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("lists")
+    return [synthetic_csv(folder, 400, 11)]
+
+
+@pytest.mark.parametrize("folder", PACKS, ids=[p.name for p in PACKS])
+def test_traced_results_equal_row_by_row_results(folder: Path, synthetic: list[Path]) -> None:
+    pack = load_pack(folder)
+    resolved = pack.resolve(AS_OF)
+    compared = 0
+    for table in tables(pack, synthetic):
+        small = len(table.frame) <= 60
+        for engine in (["vector", "reference"] if small else ["vector"]):
+            traced = screen_table(resolved, table, engine=engine)
+            traced.general_fixes = small
+            want = row_by_row(resolved, table, general_fixes=small)
+            got = [c.as_dict() for c in traced.candidates]
+            assert got == [c.as_dict() for c in want.candidates], (table.source, engine)
+            traced.run = want.run
+            traced.portfolio = None
+            assert render_json(traced) == render_json(want), (table.source, engine)
+            assert render_csv(traced) == render_csv(want), (table.source, engine)
+            want.portfolio = traced.portfolio
+            assert render_markdown(traced) == render_markdown(want), (table.source, engine)
+            compared += len(got)
+    assert compared
+
+
+def test_json_lines_are_made_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    pack = load_pack(ROOT / "rules" / "japan")
+    resolved = pack.resolve(AS_OF)
+    table = read_candidates(ROOT / "candidates" / "edge_cases.csv", pack.input_fields)
+    traced = screen_table(resolved, table, engine="vector")
+    whole = render_json(traced)
+    import screening.render.csv_out as csv_out
+    import screening.render.json_out as json_out
+    monkeypatch.setattr(json_out, "BLOCK", 3)
+    monkeypatch.setattr(csv_out, "BLOCK", 2)
+    assert render_json(traced) == whole
+    assert next(csv.reader(io.StringIO(render_csv(traced)))) == csv_out.COLUMNS
+
+
+def test_verdicts_from_the_matrix() -> None:
+    pack = load_pack(ROOT / "tests" / "fixtures" / "packs" / "mini")
+    resolved = pack.resolve(AS_OF)
+    blocking = [j for j, r in enumerate(pack.rules) if r.spec.severity.value == "blocking"]
+    codes = np.full((3, len(pack.rules)), PASS, dtype=np.int8)
+    codes[1, blocking[0]] = MISSING
+    codes[2, blocking[0]] = MISSING
+    codes[2, blocking[-1]] = FAIL
+    assert verdict_codes(resolved, codes).tolist() == [0, 2, 1]
+
+
+def test_explain_one_candidate_reads_only_its_row() -> None:
+    pack = load_pack(ROOT / "rules" / "japan")
+    table = read_candidates(ROOT / "candidates" / "edge_cases.csv", pack.input_fields)
+    traced = screen_table(pack.resolve(AS_OF), table, engine="vector")
+    target = traced.trace.ids[2]
+    one = traced.find(target)
+    assert one is not None and one.as_dict() == traced.candidates[2].as_dict()
+    assert traced.find("no-such-id") is None
