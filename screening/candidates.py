@@ -20,6 +20,8 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from screening.errors import MAX_PROBLEMS, InputError, Problem
+from screening.guards import xlsx_problems
+from screening.limits import MAX_CELL_CHARS, MAX_COLUMNS
 from screening.pack.model import FieldSpec
 
 FORMATS = {".csv": "CSV", ".xlsx": "XLSX", ".json": "JSON", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines",
@@ -115,14 +117,20 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
             raise InputError([Problem(f"not UTF-8 text (byte {exc.start})", file=file, row=line)]) from None
         import csv
         import io
+        csv.field_size_limit(MAX_CELL_CHARS)
+        reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            lines = list(csv.reader(io.StringIO(text, newline="")))
+            lines = list(reader)
         except csv.Error as exc:
-            raise InputError([Problem(f"malformed CSV: {exc}", file=file)]) from None
+            why = f"a cell longer than the limit of {MAX_CELL_CHARS:,} characters" if "field larger" in str(exc) else exc
+            raise InputError([Problem(f"malformed CSV: {why}", file=file, row=reader.line_num)]) from None
         numbered = [(n, ln) for n, ln in enumerate(lines, start=1) if ln and any(cell.strip() for cell in ln)]
         if not numbered:
             raise InputError([Problem("the file is empty (no header row)", file=file)])
         header, body = numbered[0][1], numbered[1:]
+        if len(header) > MAX_COLUMNS:
+            raise InputError([Problem(f"{len(header):,} columns is more than the limit of {MAX_COLUMNS:,}",
+                                      file=file, row=numbered[0][0])])
         ragged = [Problem(f"malformed CSV: {len(row)} cells where the header has {len(header)}", file=file, row=n)
                   for n, row in body if len(row) != len(header)]
         if ragged:
@@ -140,13 +148,20 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
         return objs, list(range(1, len(frame) + 1))
     items: list[object] = []
     rows: list[int] = []
-    text = p.read_text(encoding="utf-8-sig")
+    data_bytes = p.read_bytes()
+    try:
+        text = data_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data_bytes[:exc.start].count(b"\n") + 1
+        raise InputError([Problem(f"not UTF-8 text (byte {exc.start})", file=file, line=line)]) from None
     if suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError([Problem(f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                                       file=file, line=exc.lineno)]) from None
+        except RecursionError:
+            raise InputError([Problem("malformed JSON: nested too deeply", file=file)]) from None
         if not isinstance(data, list):
             raise InputError([Problem("a JSON list holds a list of objects, one per candidate", file=file)])
         items, rows = data, list(range(1, len(data) + 1))
@@ -155,11 +170,17 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
+            if len(line) > MAX_CELL_CHARS:
+                problems.append(Problem(f"a line longer than the limit of {MAX_CELL_CHARS:,} characters",
+                                        file=file, line=n))
+                continue
             try:
                 items.append(json.loads(line))
                 rows.append(n)
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"malformed JSON: {exc.msg}", file=file, line=n))
+            except RecursionError:
+                problems.append(Problem("malformed JSON: nested too deeply", file=file, line=n))
         if problems:
             raise InputError(problems)
     bad = [Problem("not an object", file=file, row=r) for r, it in zip(rows, items) if not isinstance(it, dict)]
@@ -169,6 +190,9 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
     for it in items:
         for k in it:  # type: ignore[union-attr]
             columns.setdefault(k, None)
+    if len(columns) > MAX_COLUMNS:
+        raise InputError([Problem(f"{len(columns):,} distinct keys is more than the limit of {MAX_COLUMNS:,} columns",
+                                  file=file)])
     frame = pd.DataFrame([[it.get(c) for c in columns] for it in items], columns=list(columns), dtype=object)  # type: ignore[union-attr]
     return frame, rows
 
@@ -176,6 +200,9 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
 def _read_xlsx(p: Path, sheet: str | None) -> tuple[pd.DataFrame, list[int]]:
     import openpyxl
     file = str(p)
+    archive = xlsx_problems(p)  # sizes checked before anything is inflated
+    if archive:
+        raise InputError(archive)
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:  # zipfile / openpyxl errors for a broken workbook
@@ -185,11 +212,17 @@ def _read_xlsx(p: Path, sheet: str | None) -> tuple[pd.DataFrame, list[int]]:
             raise InputError([Problem(f"no sheet '{sheet}' (sheets: {', '.join(wb.sheetnames)})", file=file)])
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         values = list(ws.iter_rows(values_only=True))
+    except InputError:
+        raise
+    except Exception as exc:  # a malformed part inside a valid archive (openpyxl, defusedxml, zipfile errors)
+        raise InputError([Problem(f"cannot read XLSX: {type(exc).__name__}: {exc}", file=file)]) from None
     finally:
         wb.close()
     if not values:
         raise InputError([Problem("the sheet is empty (no header row)", file=file)])
     header = ["" if h is None else str(h).strip() for h in values[0]]
+    if len(header) > MAX_COLUMNS:
+        raise InputError([Problem(f"{len(header):,} columns is more than the limit of {MAX_COLUMNS:,}", file=file, row=1)])
     body, rows = [], []
     for n, row in enumerate(values[1:], start=2):
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):

@@ -41,6 +41,8 @@ _CATEGORY_COST = 1e6
 _BOOL_COST = 1e9
 _NOT_APPLICABLE_COST = 1e12
 _OPTIONS_SHOWN = 5
+#: Decisions of the whole rule tried per input when looking for its fix.
+MAX_FIX_TRIALS = 256
 
 
 def _reads(rule: PackRule, with_applies_if: bool) -> list[str]:
@@ -89,8 +91,23 @@ def _cheapest_per_input(rule: PackRule, env: Env, resolved: ResolvedPack,
         if kind in AXIS_TYPES:
             node = rule.require if name in in_require else rule.applies_if
             best: tuple[float, object] | None = None
-            for group in axis_trials(node, resolved, env, name):  # type: ignore[arg-type]
-                hit = next(((c, v) for c, v in group if v != current and accepted(v)), None)
+            trials = 0
+            # Nearest crossings first; stop once the rest cost more than the best found, or after
+            # MAX_FIX_TRIALS decisions (each reads the whole rule: a rule of thousands of
+            # comparisons would otherwise cost their square).
+            groups = sorted((g for g in axis_trials(node, resolved, env, name) if g),  # type: ignore[arg-type]
+                            key=lambda g: min(c for c, _ in g))
+            for group in groups:
+                if trials >= MAX_FIX_TRIALS or (best is not None and min(c for c, _ in group) > best[0] * 1.001 + 1e-9):
+                    break
+                hit = None
+                for c, v in group:
+                    if v == current:
+                        continue
+                    trials += 1
+                    if accepted(v):
+                        hit = (c, v)
+                        break
                 if hit is not None and (best is None or hit[0] < best[0]):
                     best = hit
             if best is not None:

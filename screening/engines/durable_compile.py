@@ -26,6 +26,7 @@ agree (durable finds ``True == 1`` and ``"1" == 1``; the language does not).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ KINDS = {"na": "not_applicable", "pass": "pass", "fail": "fail"}
 MAX_GROUPS = 15
 #: Properties one event may carry, the discriminators ``r`` and ``i`` included.
 MAX_PROPERTIES = 28
+#: Alternatives of one ``$or``: durable fails with error 303 when more than 64 of them match one
+#: event (measured: 64 matching alternatives pass, 65 fail). A wider ``and`` / ``or`` is split
+#: into chunks of at most this many operands, each chunk decided in Python and tested by durable.
+MAX_OR_WIDTH = 64
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _ARITH = {"+": "$add", "-": "$sub", "*": "$mul"}
@@ -177,18 +182,57 @@ def compile_pack(resolved: ResolvedPack, rules_per_ruleset: int = 60) -> Compile
 def compile_rule(index: int, rule: PackRule, constants: Mapping[str, object], inputs: set[str],
                  scope: Mapping[str, Type]) -> CompiledRule:
     """Compile one rule, lifting more of it while it exceeds durable's limits."""
-    roots = [e for e in (rule.applies_if, rule.require) if e is not None]
     forced: set[n.Node] = set()
+    require = regroup(rule.require, forced)
+    applies = None if rule.applies_if is None else regroup(rule.applies_if, forced)
+    if require is not rule.require or applies is not rule.applies_if:
+        rule = dataclasses.replace(rule, require=require, applies_if=applies)
+    roots = [e for e in (rule.applies_if, rule.require) if e is not None]
     while True:
         compiled = _RuleCompiler(index, rule, constants, inputs, scope, forced).compile()
         conditions = [compiled.condition(p) for p in compiled.patterns.values() if p is not False]
         groups = max((count_groups(c) for c in conditions), default=0)
-        if groups <= MAX_GROUPS and compiled.property_count <= MAX_PROPERTIES:
+        width = max((or_width(c) for c in conditions), default=0)
+        if groups <= MAX_GROUPS and width <= MAX_OR_WIDTH and compiled.property_count <= MAX_PROPERTIES:
             return compiled
-        choice = _lift_candidate(roots, forced, inputs, by_fields=groups <= MAX_GROUPS)
+        choice = _lift_candidate(roots, forced, inputs, by_fields=groups <= MAX_GROUPS and width <= MAX_OR_WIDTH)
         if choice is None:
             raise ValueError(f"rule '{rule.id}' does not fit durable_rules' limits even when computed whole")
         forced.add(choice)
+
+
+def regroup(node: n.Node, forced: set[n.Node]) -> n.Node:
+    """``node`` with every ``and`` / ``or`` of more than MAX_OR_WIDTH operands split into chunks.
+
+    Each chunk (a sub-``and`` / ``or``; Kleene's ``and`` and ``or`` are associative) is added to
+    ``forced``: it is computed per candidate in Python, and durable combines the chunks. Linear
+    in the size of ``node``; returns ``node`` itself when nothing needs splitting.
+    """
+    if isinstance(node, n.Not):
+        inner = regroup(node.operand, forced)
+        return node if inner is node.operand else n.Not(inner, text=node.text)
+    if not isinstance(node, n.BoolOp):
+        return node
+    flat: list[n.Node] = []
+    stack = list(reversed(node.values))
+    while stack:  # (a and b) and c is one durable group: count its operands together
+        item = stack.pop()
+        if isinstance(item, n.BoolOp) and item.op == node.op:
+            stack.extend(reversed(item.values))
+        else:
+            flat.append(item)
+    values = [regroup(v, forced) for v in flat]
+    changed = len(flat) != len(node.values) or any(a is not b for a, b in zip(values, flat))
+    while len(values) > MAX_OR_WIDTH:
+        chunks = []
+        for start in range(0, len(values), MAX_OR_WIDTH):
+            part = values[start:start + MAX_OR_WIDTH]
+            chunk = part[0] if len(part) == 1 else n.BoolOp(
+                node.op, tuple(part), text=f"{part[0].text} {node.op} … {node.op} {part[-1].text}")
+            forced.add(chunk)
+            chunks.append(chunk)
+        values, changed = chunks, True
+    return n.BoolOp(node.op, tuple(values), text=node.text) if changed else node
 
 
 def _lift_candidate(roots: list[n.Node], forced: set[n.Node], inputs: set[str], *, by_fields: bool) -> n.Node | None:
@@ -212,6 +256,16 @@ def _lift_candidate(roots: list[n.Node], forced: set[n.Node], inputs: set[str], 
         if pool:
             return max(pool, key=weight)
     return None
+
+
+def or_width(pattern: object) -> int:
+    """The most alternatives of any one ``$or`` in a durable condition."""
+    if isinstance(pattern, dict):
+        own = len(pattern["$or"]) if isinstance(pattern.get("$or"), list) else 0
+        return max([own, *(or_width(v) for v in pattern.values())])
+    if isinstance(pattern, list):
+        return max((or_width(v) for v in pattern), default=0)
+    return 0
 
 
 def count_groups(pattern: object) -> int:

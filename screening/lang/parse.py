@@ -11,6 +11,7 @@ import ast
 import datetime as dt
 
 from screening.lang import nodes as n
+from screening.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH
 
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in"}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -50,12 +51,24 @@ def parse_expression(source: str, *, aggregates: bool = False) -> n.Node:
     text = source.strip()
     if not text:
         raise ExpressionError("empty expression")
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression of {len(text):,} characters is longer than the limit of "
+                              f"{MAX_EXPRESSION_CHARS:,}; split the rule", text[:20])
+    text = text.replace("\n", " ").replace("\r", " ")
     try:
-        tree = ast.parse(text.replace("\n", " "), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         col = (exc.offset or 1) - 1
         raise ExpressionError(f"syntax error at column {col + 1}: {exc.msg}", text[col:col + 20]) from None
-    builder = _Builder(text.replace("\n", " "), aggregates=aggregates)
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"expression nested deeper than the limit of {MAX_EXPRESSION_DEPTH}", text[:20]) from None
+    except ValueError as exc:  # e.g. a NUL character
+        raise ExpressionError(f"not an expression: {exc}", text[:20]) from None
+    deepest = _depth(tree.body)
+    if deepest > MAX_EXPRESSION_DEPTH:
+        raise ExpressionError(f"expression nested {deepest} levels deep; the limit is {MAX_EXPRESSION_DEPTH}",
+                              text[:20])
+    builder = _Builder(text, aggregates=aggregates)
     node = builder.build(tree.body)
     if builder.errors:
         msg = "; ".join(f"{m}: `{part}`" for m, part in builder.errors)
@@ -63,15 +76,34 @@ def parse_expression(source: str, *, aggregates: bool = False) -> n.Node:
     return node
 
 
+def _depth(root: ast.AST) -> int:
+    """Nesting depth of a syntax tree, counted without recursion; a flat ``a and b and ...`` is shallow."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_EXPRESSION_DEPTH:
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
+                         if not isinstance(child, (ast.expr_context, ast.operator, ast.boolop, ast.cmpop, ast.unaryop)))
+    return deepest
+
+
 class _Builder:
     def __init__(self, source: str, *, aggregates: bool = False) -> None:
-        self.source = source
+        # One line (newlines were replaced): a node's text is a slice of the UTF-8 bytes at its
+        # column offsets. ast.get_source_segment would split the source into lines on every call,
+        # which made parsing quadratic in the length of an expression.
+        self.source = source.encode("utf-8")
         self.errors: list[tuple[str, str]] = []
         self.aggregates = aggregates
         self.in_aggregate = False
 
     def seg(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.source, node) or ""
+        start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if start is None or end is None:
+            return ""
+        return self.source[start:end].decode("utf-8", errors="replace")
 
     def fail(self, message: str, node: ast.AST) -> n.Node:
         self.errors.append((message, self.seg(node)))

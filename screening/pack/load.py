@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from screening.errors import InputError, Problem
 from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
 from screening.lang import nodes as n
+from screening.limits import MAX_RULES
 from screening.lang.parse import ExpressionError, parse_expression
 from screening.lang.types import BOOL, FIELD_TYPES, NUMBER, Type, TypeErrors, check_expression, type_of_value
 from screening.pack.compiled import (BUILTIN_NAMES, PackField, PackFinance, PackParameter, PackRule, PackTest,
@@ -42,6 +43,8 @@ class _Loader:
         self.index_maps: dict[str, dict[str, list[int]]] = {}
         # names whose definitions were invalid: not reported again as unknown names
         self.lenient: set[str] = set()
+        # rules and derived fields dropped for invalid keys or values: their expressions are still checked
+        self.dropped: list[tuple[YamlDoc, tuple[object, ...], dict]] = []
 
     def _salvage(self, doc: YamlDoc, exc: ValidationError) -> PackFile | None:
         """Drop the invalid items of a file so the rest can still be checked (errors already reported)."""
@@ -61,6 +64,11 @@ class _Loader:
         maps: dict[str, list[int]] = {}
         for section, keys in bad.items():
             value = data.get(section)
+            for key in keys:
+                item = value.get(key) if isinstance(value, dict) else (
+                    value[key] if isinstance(value, list) and isinstance(key, int) else None)
+                if section in ("rules", "fields") and isinstance(item, dict):
+                    self.dropped.append((doc, (section, key), item))
             if isinstance(value, dict):
                 self.lenient.update(str(k) for k in keys)
                 data[section] = {k: v for k, v in value.items() if k not in keys}
@@ -93,7 +101,8 @@ class _Loader:
             except InputError as exc:
                 self.problems.extend(exc.problems)
         if self.problems or pack is None:
-            unique = list(dict.fromkeys(self.problems))
+            unique = list(dict.fromkeys(self.problems))  # every problem at once, in file and line order
+            unique.sort(key=lambda p: (p.file or "", p.line if p.line is not None else -1))
             raise InputError(unique or [Problem("pack could not be loaded", file=str(folder))])
         return pack
 
@@ -174,8 +183,10 @@ class _Loader:
             fields.update(base.fields)
             params.update(base.parameters)
             table_sources.update({name: t.source for name, t in base.tables.items()})
-            for r in base.rules:
-                rules = [x for x in rules if x.id != r.id] + [r]
+            replaced = {r.id for r in base.rules}
+            if any(x.id in replaced for x in rules):
+                rules = [x for x in rules if x.id not in replaced]
+            rules.extend(base.rules)
             for r in base.portfolio_rules:
                 prules = [x for x in prules if x.id != r.id] + [r]
             scope = base.portfolio_scope
@@ -192,6 +203,12 @@ class _Loader:
         rules = [r for r in rules if r.id not in header.drop]
         prules = [r for r in prules if r.id not in header.drop]
         scope_place: Place | None = None
+        rule_at = {r.id: i for i, r in enumerate(rules)}
+        prule_ids = {r.id for r in prules}
+        count = len(rules) + sum(len(pf.rules) for _, pf in parsed)
+        if count > MAX_RULES:
+            self.err(f"{count:,} rules is more than the limit of {MAX_RULES:,} for a pack", Place(hdoc.file, 1))
+            return None
 
         # This pack's own definitions; a name defined twice in the pack is an error.
         own_fields: dict[str, Place] = {}
@@ -227,13 +244,14 @@ class _Loader:
                 rule = self._compile_rule(rspec, doc, i, header.pack or "")
                 if rule is None:
                     continue
-                if any(r.id == rule.id for r in prules):
+                if rule.id in prule_ids:
                     self.err(f"rule '{rule.id}' replaces an inherited portfolio rule: a rule about one candidate "
                              "and a rule about the list cannot share an id", place)
                     continue
-                if any(r.id == rule.id for r in rules):
-                    rules = [rule if r.id == rule.id else r for r in rules]
+                if rule.id in rule_at:
+                    rules[rule_at[rule.id]] = rule
                 else:
+                    rule_at[rule.id] = len(rules)
                     rules.append(rule)
             if pf.portfolio is not None:
                 if pf.portfolio.scope is not None:
@@ -248,7 +266,7 @@ class _Loader:
                         continue
                     if rspec.id in header.drop:
                         self.err(f"rule '{rspec.id}' is both defined here and dropped in the header", place)
-                    if any(r.id == rspec.id for r in rules):
+                    if rspec.id in rule_at:
                         self.err(f"portfolio rule '{rspec.id}' has the id of a rule about one candidate", place)
                         continue
                     rule = self._compile_rule(rspec, doc, i, header.pack or "", prefix=("portfolio", "rules"))
@@ -315,6 +333,7 @@ class _Loader:
             names.update({name: FIELD_TYPES[kind] for name, kind in FINANCE_FIELDS.items()})
         for rule in rules:
             self._check_rule(rule, names, fields, params)
+        self._check_dropped(names)
         for rule in prules:
             check_portfolio_rule(rule, names, fields, self.err)
         rule_ids = {r.id for r in rules}
@@ -426,6 +445,27 @@ class _Loader:
                 template = getattr(rule.spec.message, outcome)
                 if template is not None:
                     self._check_template(template, scope, rule, outcome.rstrip("_"))
+
+    def _check_dropped(self, scope: dict[str, Type]) -> None:
+        """Parse and type-check the expressions of rules and fields that were dropped for other problems."""
+        for doc, loc, item in self.dropped:
+            keys = ("applies_if", "require") if loc[0] == "rules" else ("derive",)
+            name = item.get("id") if loc[0] == "rules" else loc[1]
+            for key in keys:
+                text = item.get(key)
+                if not isinstance(text, str):
+                    continue
+                place = Place(doc.file, doc.line_of((*loc, key)))
+                where = f"rule {name} {key}" if loc[0] == "rules" else f"fields.{name}.derive"
+                expr = self._parse(text, place, where)
+                if expr is None:
+                    continue
+                want = BOOL if loc[0] == "rules" else None
+                try:
+                    check_expression(expr, scope, want=want)
+                except TypeErrors as exc:
+                    for message, part in exc.problems:
+                        self.err(f"{message}: `{part}`", place, where)
 
     def _msg_err(self, text: str, rule: PackRule, outcome: str) -> None:
         self.err(text, rule.places.get("message", rule.place), f"rule {rule.id} message.{outcome}")

@@ -13,8 +13,11 @@ from pathlib import Path
 import yaml
 
 from screening.errors import Problem
+from screening.limits import MAX_YAML_ALIASES, MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 
 Path_ = tuple[object, ...]
+#: libyaml's safe loader when PyYAML was built with it (about 10 times faster), else the pure-Python one.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def format_loc(loc: tuple[object, ...]) -> str:
@@ -47,21 +50,33 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
     """Parse one YAML file. Returns the document, or None and the problems found."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            return None, [Problem(f"file of {size:,} bytes is larger than the limit of {MAX_YAML_BYTES:,} bytes "
+                                  "for a rule file; split it", file=file)]
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(f"not UTF-8 text (byte {exc.start})", file=file)]
+        line = raw[:exc.start].count(b"\n") + 1
+        return None, [Problem(f"not UTF-8 text (byte {exc.start})", file=file, line=line)]
     except OSError as exc:
         return None, [Problem(f"cannot read: {exc.strerror}", file=file)]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        shape, aliases = _check_shape(text, file)
+        if shape:
+            return None, shape
+        node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         return None, [Problem(f"YAML syntax error: {exc.problem or exc.context}", file=file, line=line)]
-    except yaml.YAMLError as exc:  # pragma: no cover - other YAML errors carry no mark
-        return None, [Problem(f"YAML error: {exc}", file=file)]
+    except yaml.YAMLError as exc:  # a reader error (e.g. a control character) carries its place in the text
+        return None, [Problem(f"YAML error: {' '.join(str(exc).split())}", file=file)]
     if node is None:
         return YamlDoc(file, {}, {(): 1}), []
+    expanded = _expanded_size(node, file) if aliases else []  # without aliases the tree is the text's size
+    if expanded:
+        return None, expanded
     problems: list[Problem] = []
     lines: dict[Path_, int] = {}
     _walk(node, (), lines, problems, file)
@@ -76,6 +91,68 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
     finally:
         loader.dispose()
     return YamlDoc(file, data, lines), []
+
+
+def _check_shape(text: str, file: str) -> tuple[list[Problem], int]:
+    """Refuse, from the event stream (no tree built yet), nesting past MAX_YAML_DEPTH and too many aliases.
+
+    PyYAML's composer recurses once per level: a deeply nested file would exhaust Python's stack.
+    """
+    depth = aliases = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return [Problem(f"nested more than {MAX_YAML_DEPTH} levels deep (the limit for a rule file)",
+                                file=file, line=event.start_mark.line + 1)], aliases
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                return [Problem(f"more than {MAX_YAML_ALIASES} aliases (*name) in one rule file",
+                                file=file, line=event.start_mark.line + 1)], aliases
+    return [], aliases
+
+
+def _expanded_size(root: yaml.Node, file: str) -> list[Problem]:
+    """Refuse a document whose aliases expand past MAX_YAML_NODES nodes, or refer to themselves.
+
+    Sizes are computed once per distinct node (an alias shares its anchor's node), so a
+    'billion laughs' file is measured in time linear in its text, never expanded.
+    """
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [x for pair in node.value for x in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if done:
+            open_.discard(key)
+            size[key] = min(1 + sum(size[id(c)] for c in children), MAX_YAML_NODES + 1)
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            return [Problem("an alias refers to the collection that contains it (a recursive alias)",
+                            file=file, line=node.start_mark.line + 1)]
+        open_.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_:
+                return [Problem("an alias refers to the collection that contains it (a recursive alias)",
+                                file=file, line=child.start_mark.line + 1)]
+            if id(child) not in size:
+                stack.append((child, False))
+    if size[id(root)] > MAX_YAML_NODES:
+        return [Problem(f"aliases expand this file to more than {MAX_YAML_NODES:,} nodes (the limit for a rule "
+                        "file); write the values out or use fewer aliases", file=file, line=1)]
+    return []
 
 
 def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], file: str) -> None:
