@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import string
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -33,20 +34,24 @@ _INF = float("inf")
 _TRUE, _FALSE, _UNKNOWN = 1, 0, -1
 
 
-def int_valued(node: n.Node, kinds: Mapping[str, str], constants: Mapping[str, object]) -> bool:
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def int_valued(node: n.Node, int_names: set[str] | Mapping[str, object], constants: Mapping[str, object]) -> bool:
     """Whether the reference evaluator gives a Python ``int`` for ``node`` whenever it gives a number.
 
     The columns hold numbers as floats; a value read from them is shown as the reference would
     hold it (``{count}`` prints ``3``, not ``3.0``), so integer-valued expressions are known.
+    ``int_names`` are the columns holding integers (integer fields, and derived values found so).
     """
     def is_int(x: n.Node) -> bool:
         if isinstance(x, n.Const):
-            return isinstance(x.value, int) and not isinstance(x.value, bool)
+            return _is_int(x.value)
         if isinstance(x, n.Name):
             if x.id in constants:
-                v = constants[x.id]
-                return isinstance(v, int) and not isinstance(v, bool)
-            return kinds.get(x.id) == "integer"
+                return _is_int(constants[x.id])
+            return x.id in int_names
         if isinstance(x, n.Arith):
             return x.op != "/" and is_int(x.left) and is_int(x.right)
         if isinstance(x, n.Neg):
@@ -61,10 +66,32 @@ def int_valued(node: n.Node, kinds: Mapping[str, str], constants: Mapping[str, o
             return x.func == "rating"
         if isinstance(x, n.Subscript) and isinstance(x.mapping, n.Name) and x.mapping.id in constants:
             table = constants[x.mapping.id]
-            return isinstance(table, dict) and all(isinstance(v, int) and not isinstance(v, bool)
-                                                   for v in table.values())
+            return isinstance(table, dict) and all(_is_int(v) for v in table.values())
         return False
     return is_int(node)
+
+
+def int_names(resolved) -> set[str]:  # noqa: ANN001 - ResolvedPack
+    """Columns whose values the reference holds as ``int``: integer fields, derived numbers that
+    only add, subtract or multiply integers, and decision tables whose values are all integers."""
+    pack = resolved.pack
+    constants = resolved.constants()
+    out = {name for name, f in pack.fields.items() if f.spec.type.value == "integer"}
+    tables = getattr(pack, "tables", {})
+    for name in pack.derive_order:
+        if name in tables:
+            table = tables[name]
+            thens = [row.then for row in table.rows] + ([table.else_value] if table.else_value is not None else [])
+            if table.output == "integer" or (table.output == "number" and thens and all(_is_int(t) for t in thens)):
+                out.add(name)
+        elif pack.fields[name].spec.type.value == "number" and int_valued(pack.fields[name].derive, out, constants):
+            out.add(name)
+    return out
+
+
+@dataclass
+class _Else:
+    then: object
 
 
 def _as_ints(values: list[object]) -> list[object]:
@@ -83,6 +110,10 @@ class ColumnExplainer:
         self.kinds = field_kinds(trace.resolved)
         self.length = len(trace)
         self.evaluator = FrameEvaluator(trace.frame, self.constants, self.kinds)
+        self.int_names = int_names(trace.resolved)
+        tables = getattr(self.pack, "tables", {})
+        self.mixed_tables = {name for name, t in tables.items() if t.output == "number" and name not in self.int_names
+                             and any(_is_int(r.then) for r in t.rows + [_Else(t.else_value)])}
         self._python: dict[str, list[object]] = {}
         self._encoded: dict[str, list[str] | str] = {}
         self._vectors: dict[int, Vec] = {}
@@ -99,19 +130,26 @@ class ColumnExplainer:
                 values = [self.constants[name]] * self.length
             elif name in self.trace.frame.columns:
                 values = to_list(self.evaluator.column(name), self.length)
-                spec = self.pack.fields.get(name)
-                if self.kinds.get(name) == "integer" or (
-                        spec is not None and spec.derive is not None and spec.spec.type.value == "number"
-                        and int_valued(spec.derive, self.kinds, self.constants)):
+                if name in self.int_names:
                     values = _as_ints(values)
+                elif name in self.mixed_tables:  # number tables with int and float values: as each row gives
+                    from screening.tables.decide import table_value
+                    table = self.pack.tables[name]
+                    values = [None if v is None else table_value(table, self.env(i, upto=name))
+                              for i, v in enumerate(values)]
             else:
                 values = [None] * self.length
             self._python[name] = values
         return self._python[name]
 
-    def env(self, i: int) -> dict[str, object]:
-        """One candidate's environment, as :func:`screening.derive.with_derived` and the constants make it."""
-        row = {name: self.python(name)[i] for name in self.trace.frame.columns}
+    def env(self, i: int, upto: str | None = None) -> dict[str, object]:
+        """One candidate's environment, as :func:`screening.derive.with_derived` and the constants make
+        it (``upto``: only the columns a derived value ``upto`` may read, those before it)."""
+        names = list(self.trace.frame.columns)
+        if upto is not None:
+            later = set(self.pack.derive_order[self.pack.derive_order.index(upto):])
+            names = [x for x in names if x not in later]
+        row = {name: self.python(name)[i] for name in names}
         return {**row, **self.constants}
 
     def vector(self, node: n.Node) -> Vec:
@@ -129,7 +167,7 @@ class ColumnExplainer:
         if isinstance(vec, Scalar):
             return [vec.value] * len(idx)
         picked = to_list(Col(vec.kind, vec.values[idx], vec.mask[idx]), len(idx))
-        return _as_ints(picked) if int_valued(node, self.kinds, self.constants) else picked
+        return _as_ints(picked) if int_valued(node, self.int_names, self.constants) else picked
 
     def truths(self, node: n.Node) -> np.ndarray:
         """``truth(node, env)`` for every row: 1 True, 0 False, -1 unknown."""

@@ -107,8 +107,10 @@ def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
     columns: dict[str, object] = {}
     for name, kind in kinds.items():
         field = resolved.pack.fields.get(name)
-        if (field is not None and field.is_derived) or (field is None and name in FINANCE_FIELDS):
-            continue  # computed after: derived fields, then the finance fields
+        if (field is not None and field.is_derived) or name in getattr(resolved.pack, "tables", {}):
+            continue  # computed after: derived fields and tables, then the finance fields
+        if field is None and name in FINANCE_FIELDS:
+            continue
         if name in FLOW_NAMES:
             values = [flow_values.get(str(i), {}).get(name) for i in ids] if flow_values is not None else [None] * length
             columns[name] = to_array(typed_column(values, kind), length)
