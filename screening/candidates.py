@@ -176,14 +176,14 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
                 continue
             try:
                 items.append(json.loads(line))
-                rows.append(n)
+                rows.append(len(items))  # the record number, as for JSON and Parquet (the line may differ)
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"malformed JSON: {exc.msg}", file=file, line=n))
             except RecursionError:
                 problems.append(Problem("malformed JSON: nested too deeply", file=file, line=n))
         if problems:
             raise InputError(problems)
-    bad = [Problem("not an object", file=file, row=r) for r, it in zip(rows, items) if not isinstance(it, dict)]
+    bad = [Problem("not an object", file=file, row=r, unit="record") for r, it in zip(rows, items) if not isinstance(it, dict)]
     if bad:
         raise InputError(bad)
     columns: dict[str, None] = {}
@@ -234,6 +234,9 @@ def _read_xlsx(p: Path, sheet: str | None) -> tuple[pd.DataFrame, list[int]]:
 
 # --- typing ---------------------------------------------------------------------------------
 
+_HEADER_MESSAGES = ("column '", "no 'id' column", "required column")
+
+
 class _Problems:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -243,7 +246,10 @@ class _Problems:
     def add(self, message: str, row: int | None = None, column: str | None = None) -> None:
         self.total += 1
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem(message, file=self.file, row=row, column=column))
+            unit = "record" if Path(self.file).suffix.lower() in (".json", ".jsonl", ".ndjson", ".parquet") else "row"
+            if unit == "record" and row == 1 and message.startswith(_HEADER_MESSAGES):
+                row = None  # a record list has no header row: a missing or derived column is the file's
+            self.items.append(Problem(message, file=self.file, row=row, column=column, unit=unit))
 
 
 def _type_table(raw: pd.DataFrame, rows: list[int], fields: Mapping[str, FieldSpec], file: str) -> CandidateTable:
@@ -286,7 +292,8 @@ def _type_table(raw: pd.DataFrame, rows: list[int], fields: Mapping[str, FieldSp
         if value is pd.NA or value is None:
             problems.add("the id is empty", row=r, column="id")
         elif value in first:
-            problems.add(f"duplicate id {value!r} (first at row {first[value]})", row=r, column="id")
+            unit = "record" if Path(file).suffix.lower() in (".json", ".jsonl", ".ndjson", ".parquet") else "row"
+            problems.add(f"duplicate id {value!r} (first at {unit} {first[value]})", row=r, column="id")
         else:
             first[value] = r
     extra = [c for c in raw.columns if c not in typed and c not in derived]

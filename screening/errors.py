@@ -24,6 +24,8 @@ class Problem:
         line: 1-based line in a text file (rule packs, events).
         row: 1-based row as a spreadsheet shows it (candidate lists; the header is row 1).
         column: column (candidate lists) or key path (rule packs), if any.
+        unit: what ``row`` counts: ``row`` (CSV, XLSX: as a spreadsheet shows it) or ``record``
+            (JSON, JSON Lines, Parquet: 1 = the first candidate).
     """
 
     message: str
@@ -31,13 +33,14 @@ class Problem:
     line: int | None = None
     row: int | None = None
     column: str | None = None
+    unit: str = "row"
 
     def __str__(self) -> str:
         parts = []
         if self.file:
             parts.append(display_path(self.file) + (f":{self.line}" if self.line is not None else ""))
         if self.row is not None:
-            parts.append(f"row {self.row}" + (f", column {self.column}" if self.column else ""))
+            parts.append(f"{self.unit} {self.row}" + (f", column {self.column}" if self.column else ""))
         elif self.column:
             parts.append(self.column)
         place = " ".join(parts)
@@ -53,6 +56,20 @@ def display_path(path: str | Path) -> str:
         return str(p)
 
 
+def ordered(problems: list[Problem]) -> list[Problem]:
+    """Problems sorted by file, then line or row (stable), each cell of a list reported once."""
+    seen: set[tuple[object, ...]] = set()
+    out = []
+    for p in sorted(problems, key=lambda p: (p.file or "", p.line or 0, p.row or 0)):
+        if p.row is not None and p.column is not None:
+            cell = (p.file, p.row, p.column)
+            if cell in seen:
+                continue
+            seen.add(cell)
+        out.append(p)
+    return out
+
+
 @dataclass
 class InputError(Exception):
     """Invalid input: one or more problems, reported together (CLI exit code 2)."""
@@ -61,6 +78,7 @@ class InputError(Exception):
     total: int | None = None
 
     def __post_init__(self) -> None:
+        self.problems = ordered(self.problems)
         super().__init__(self.render())
 
     @property

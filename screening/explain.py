@@ -74,6 +74,19 @@ def show(value: object) -> str:
     return str(value)
 
 
+def for_people(value: object) -> str:
+    """A value in a table cell: text unquoted, true/false, missing as 'missing', lists joined, 1,000,000."""
+    if value is None:
+        return "missing"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return ", ".join(for_people(v) for v in value) if value else "(none)"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    return show(value)
+
+
 def values_read(rule: PackRule, env: Env) -> dict[str, object]:
     """Every field and parameter the rule reads, as used (JSON-ready)."""
     return {name: jsonable(env.get(name)) for name in rule.names()}

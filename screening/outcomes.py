@@ -86,6 +86,8 @@ class RunResult:
     general_fixes: bool = False
     _explainer: "ColumnExplainer | None" = field(default=None, repr=False)
     finance: Any = None  # the run's FinanceTable (waterfalls for explain and the report); not serialised
+    #: Rows refused under ``--skip-bad-rows`` (screening.rejects.RejectedRow), in file order.
+    rejected: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.trace is not None and not self.candidates:

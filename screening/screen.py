@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from screening import __version__
 from screening.candidates import CandidateTable, candidates_hash, read_candidates
+from screening.columns import misspelt_columns
+from screening.errors import InputError
 import numpy as np
 import pandas as pd
 
@@ -56,7 +58,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
                  flow_values: Mapping[str, Mapping[str, object]] | None = None,
                  candidates_label: str | None = None, candidates_digest: str | None = None,
                  progress: Callable[[str, int, int], None] | None = None,
-                 cashflows: CashFlows | None = None) -> RunResult:
+                 warnings: Sequence[str] = (), cashflows: CashFlows | None = None) -> RunResult:
     """Screen every candidate of ``table`` against ``resolved``.
 
     Args:
@@ -68,6 +70,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         candidates_label: how the list is named in the results (file name).
         candidates_digest: hash of the list's bytes.
         progress: called as ``progress(phase, done, total)`` while working (for progress bars).
+        warnings: what the reports should say about the list (``run.warnings``; absent when none).
         cashflows: flows from a ``--cashflows`` file (CONTRACT §9); other candidates use profile fields.
     """
     report = progress or (lambda phase, done, total: None)
@@ -93,6 +96,8 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     if cashflows is not None:
         run["cashflows"] = Path(cashflows.source).name
         run["cashflows_hash"] = cashflows.digest
+    if warnings:
+        run["warnings"] = list(warnings)
     return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS,
                      finance=finance)
 
@@ -127,12 +132,32 @@ def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
 
 def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",
                 sheet: str | None = None, flow_values: Mapping[str, Mapping[str, object]] | None = None,
-                progress: Callable[[str, int, int], None] | None = None,
-                cashflows: str | Path | None = None) -> RunResult:
-    """Read a candidate list (and a cash-flow file) and screen it (raises InputError for a bad list or pack)."""
+                progress: Callable[[str, int, int], None] | None = None, strict_columns: bool = False,
+                skip_bad_rows: bool = False, cashflows: str | Path | None = None) -> RunResult:
+    """Read a candidate list and screen it (raises InputError for a bad list or pack).
+
+    ``strict_columns`` makes a column that looks like a misspelt field an error, not a warning.
+    ``skip_bad_rows`` screens the rows that read cleanly; the refused ones are in ``result.rejected``.
+    ``cashflows``: a cash-flow file for the pack's finance section (CONTRACT §9).
+    """
     resolved = pack.resolve(as_of)
-    table = read_candidates(candidates, pack.input_fields, sheet=sheet)
+    rejected: list = []
+    if skip_bad_rows:
+        from screening.rejects import read_good_rows
+        table, rejected = read_good_rows(candidates, pack.input_fields, sheet=sheet)
+    else:
+        table = read_candidates(candidates, pack.input_fields, sheet=sheet)
+    header_row = 1 if Path(candidates).suffix.lower() in (".csv", ".xlsx") else None
+    misspelt = misspelt_columns(table.extra_columns, pack.input_fields, str(candidates), row=header_row)
+    if misspelt and strict_columns:
+        raise InputError(misspelt)
+    warnings = [str(p) for p in misspelt]
+    if rejected:
+        unit = ("row" if header_row else "record") + ("s" if len(rejected) != 1 else "")
+        warnings.append(f"{len(rejected)} {unit} refused and not screened (--skip-bad-rows): see rejected.csv")
     flows = read_cashflows(cashflows, table.ids) if cashflows is not None else None
-    return screen_table(resolved, table, engine=engine, flow_values=flow_values,
-                        candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates),
-                        progress=progress, cashflows=flows)
+    result = screen_table(resolved, table, engine=engine, flow_values=flow_values,
+                          candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates),
+                          progress=progress, warnings=warnings, cashflows=flows)
+    result.rejected = rejected
+    return result

@@ -14,6 +14,7 @@ from screening.cli.common import (
     _fail,
     _flow_values,
     _progress_bar,
+    err,
     guarded,
     load,
     out,
@@ -35,10 +36,16 @@ def run(
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
     cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
+    strict_columns: bool = typer.Option(False, "--strict-columns",
+                                        help="Refuse the list (exit 2) if a column looks like a misspelt field."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
+                                       help="Screen the valid rows; write the refused ones with reasons to "
+                                            "rejected.csv and exit 1."),
 ) -> None:
     """Screen a candidate list and write results."""
     from screening.render import write_outputs
-    from screening.render.terminal import print_summary
+    from screening.errors import MAX_PROBLEMS
+    from screening.render.terminal import print_summary, print_warnings
     from screening.screen import screen_file
 
     date = parse_date(as_of, "--as-of")
@@ -53,7 +60,13 @@ def run(
         flow_values = guarded(lambda: _flow_values(pack, db, date))
     with _progress_bar(quiet) as progress:
         result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet,
-                                             flow_values=flow_values, progress=progress, cashflows=cashflows))
+                                             flow_values=flow_values, progress=progress,
+                                             strict_columns=strict_columns, skip_bad_rows=skip_bad_rows,
+                                             cashflows=cashflows))
+    print_warnings(result, err)
+    for rejected in result.rejected[:MAX_PROBLEMS]:
+        for problem in rejected.reasons:
+            err.print(f"refused: {problem}", markup=False, highlight=False)
     if quiet:
         s = result.summary
         out.print(f"{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete")
@@ -62,6 +75,8 @@ def run(
     written = write_outputs(result, out_dir, fmts)
     out.print("wrote " + ", ".join(str(p) for p in written))
     s = result.summary
+    if result.rejected:
+        raise typer.Exit(1)
     if fail_on == "ineligible" and s["ineligible"]:
         raise typer.Exit(1)
     if fail_on == "incomplete" and (s["ineligible"] or s["incomplete"]):
@@ -73,20 +88,24 @@ def explain(
     rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack folder."),
     candidate_id: str = typer.Option(..., "--id", help="The candidate to explain."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date (default: today)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet"),
-    engine: str = typer.Option("auto", "--engine"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
+    engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record."),
+    strict_columns: bool = typer.Option(False, "--strict-columns",
+                                        help="Refuse the list (exit 2) if a column looks like a misspelt field."),
     cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
 ) -> None:
-    """One candidate, rule by rule: outcome, message, values read, source (and its waterfall)."""
-    from screening.render.terminal import print_candidate
+    """One candidate, rule by rule: outcome, message, values read, source, fix; then its remedy
+    (and, with a finance section, its yearly waterfall)."""
+    from screening.render.terminal import print_candidate, print_warnings
     from screening.screen import screen_file
 
     date = parse_date(as_of, "--as-of")
     pack = load(rules)
     flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
     result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values,
-                                         cashflows=cashflows))
+                                         strict_columns=strict_columns, cashflows=cashflows))
+    print_warnings(result, err)
     match = result.find(candidate_id)
     if match is None:
         ids = ", ".join(result.trace.ids[:20] if result.trace is not None else [c.id for c in result.candidates[:20]])

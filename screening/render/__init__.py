@@ -36,8 +36,11 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: list[str], st
 
     If any renderer fails, nothing is written.
     """
-    rendered = {fmt: _renderer(fmt)(result) for fmt in formats}
-    return write_atomically(out_dir, {f"{stem}.{fmt}": data for fmt, data in rendered.items()})
+    rendered = {f"{stem}.{fmt}": _renderer(fmt)(result) for fmt in formats}
+    if result.rejected:  # --skip-bad-rows: the refused rows with their reasons
+        from screening.rejects import render_rejected, row_unit
+        rendered["rejected.csv"] = render_rejected(result.rejected, row_unit(str(result.run.get("candidates")))).encode()
+    return write_atomically(out_dir, rendered)
 
 
 def write_atomically(out_dir: str | Path, files: dict[str, bytes]) -> list[Path]:

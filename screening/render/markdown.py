@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
+from screening.explain import for_people
 from screening.outcomes import RunResult
 
 
@@ -80,6 +81,8 @@ def render_markdown(result: RunResult) -> str:
         f"**{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete** "
         f"of {len(result.candidates)} candidates.",
         "",
+        *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],
+        *([""] if run.get("warnings") else []),
         "| Candidate | Verdict | Failed (blocking) | Missing data (blocking) | Advisories |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -103,7 +106,7 @@ def render_markdown(result: RunResult) -> str:
         lines.append("")
     lines += ["## Parameters in force", "", "| Parameter | Value | Since | Source |", "| --- | --- | --- | --- |"]
     for name, p in run.get("parameters", {}).items():  # type: ignore[union-attr]
-        lines.append(f"| {md_cell(name)} | {md_cell(p['value'])} | {p['since'] or '—'} | {md_cell(p['source'] or '—')} |")
+        lines.append(f"| {md_cell(name)} | {md_cell(for_people(p['value']))} | {p['since'] or '—'} | {md_cell(p['source'] or '—')} |")
     lines.append("")
     return "\n".join(lines)
 

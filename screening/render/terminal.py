@@ -14,6 +14,12 @@ PORTFOLIO_STYLE = {"within_limits": "green", "over_limits": "red", "incomplete":
 OUTCOME_STYLE = {"pass": "green", "fail": "red", "missing": "yellow", "not_applicable": "dim"}
 
 
+def print_warnings(result: RunResult, console: Console) -> None:
+    """Warnings about the list (a misspelt column, skipped rows), one line each."""
+    for warning in result.run.get("warnings") or ():  # type: ignore[union-attr]
+        console.print(Text.assemble(("warning: ", "bold yellow"), str(warning)))
+
+
 def print_summary(result: RunResult, console: Console) -> None:
     run = result.run
     console.print(f"[bold]{run.get('pack_title') or run['pack']}[/] ({run['pack']} {run['pack_version']}), "
@@ -100,7 +106,7 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
     run = result.run
     console.print(f"[bold]{candidate.id}[/]: [{VERDICT_STYLE[candidate.verdict]}]{candidate.verdict}[/] "
                   f"under {run['pack']} {run['pack_version']} as of {run['as_of']}"
-                  + (f" (row {candidate.row})" if candidate.row else ""))
+                  + (f" ({_unit(run)} {candidate.row})" if candidate.row else ""))
     table = Table(show_lines=True)
     table.add_column("rule", overflow="fold")
     table.add_column("outcome")
@@ -113,12 +119,21 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
         table.add_row(Text(f"{o.rule}\n{o.severity}, {o.category}"), Text(o.outcome, style=OUTCOME_STYLE[o.outcome]),
                       Text(message), Text(values), Text(o.source))
     console.print(table)
+    if candidate.remedy is not None:
+        lead = "To become eligible" if candidate.remedy.possible else "Cannot become eligible"
+        console.print(Text.assemble((f"{lead}: ", "bold"), candidate.remedy.text))
     if candidate.finance is not None:
         print_waterfall(candidate, result, console)
 
 
+def _unit(run: dict) -> str:
+    from screening.rejects import row_unit
+    return row_unit(str(run.get("candidates") or ""))
+
+
 def _short(value: object) -> str:
-    text = "missing" if value is None else str(value)
+    from screening.explain import for_people
+    text = for_people(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 

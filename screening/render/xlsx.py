@@ -24,6 +24,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet as Worksheet
 
+from screening.explain import for_people
 from screening.outcomes import VERDICTS, CandidateResult, RunResult
 from screening.render.csv_out import neutralise
 
@@ -96,6 +97,13 @@ def _rules(c: CandidateResult, severity: str, outcomes: tuple[str, ...]) -> str:
     return ", ".join(o.rule for o in c.outcomes if o.severity == severity and o.outcome in outcomes)
 
 
+def _cell_value(value: object) -> object:
+    """Numbers stay numbers (a spreadsheet can sum them); everything else as a person reads it."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return for_people(value)
+
+
 def render_xlsx(result: RunResult) -> bytes:
     """The workbook as bytes (nothing written to disk here)."""
     wb = Workbook(write_only=True)
@@ -110,7 +118,7 @@ def render_xlsx(result: RunResult) -> bytes:
                 styles={1: lambda verdict: {"fill": VERDICT_FILL.get(str(verdict), HEADER_FILL)}})
 
     detail = ([c.id, c.verdict, o.rule, o.title, o.category, o.severity, o.outcome, o.message,
-               o.fix.text if o.fix else None, "; ".join(f"{k} = {v}" for k, v in o.values.items()), o.source]
+               o.fix.text if o.fix else None, "; ".join(f"{k} = {for_people(v)}" for k, v in o.values.items()), o.source]
               for c in result.candidates for o in c.outcomes)
     write_table(wb, "Outcomes", ["candidate", "verdict", "rule", "title", "category", "severity", "outcome",
                                  "message", "to pass", "values read", "source"],
@@ -121,12 +129,14 @@ def render_xlsx(result: RunResult) -> bytes:
         write_table(wb, "Portfolio", ["candidate", "verdict", "rule", "title", "category", "severity", "outcome",
                                       "message", "values read", "source"],
                     (["*portfolio*", p.verdict, o.rule, o.title, o.category, o.severity, o.outcome, o.message,
-                      "; ".join(f"{k} = {v}" for k, v in o.values.items()), o.source] for o in p.outcomes),
+                      "; ".join(f"{k} = {for_people(v)}" for k, v in o.values.items()), o.source] for o in p.outcomes),
                     [14, 14, 22, 30, 11, 10, 14, 70, 50, 40])
 
     run = result.run
     info = wb.create_sheet("Run")
-    info_rows: list[list[object]] = [[k, str(v)] for k, v in run.items() if k != "parameters"]
+    info_rows: list[list[object]] = [[k, v if isinstance(v, (int, float)) else str(v)]
+                                     for k, v in run.items() if k not in ("parameters", "warnings")]
+    info_rows += [["warning", w] for w in run.get("warnings") or ()]  # type: ignore[union-attr]
     info_rows += [[f"candidates {v}", result.summary[v]] for v in VERDICTS] + [["candidates", len(result.candidates)]]
     if result.portfolio is not None:
         info_rows += [["portfolio verdict", result.portfolio.verdict], ["portfolio scope", result.portfolio.scope],
@@ -135,7 +145,7 @@ def render_xlsx(result: RunResult) -> bytes:
 
     params = wb.create_sheet("Parameters")
     in_force = run.get("parameters")
-    rows_in_force = [[k, str(p["value"]), p["since"], p["source"]]
+    rows_in_force = [[k, _cell_value(p["value"]), p["since"], p["source"]]
                      for k, p in (in_force.items() if isinstance(in_force, dict) else [])]
     write_sheet(params, ["parameter", "value", "since", "source"], rows_in_force, [28, 50, 12, 80])
     buf = io.BytesIO()
