@@ -78,6 +78,8 @@ def for_people(value: object) -> str:
     """A value in a table cell: text unquoted, true/false, missing as 'missing', lists joined, 1,000,000."""
     if value is None:
         return "missing"
+    if isinstance(value, dict) and "table" in value and "text" in value:  # a decision table: value, row, inputs
+        return str(value["text"])
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)):
@@ -87,8 +89,16 @@ def for_people(value: object) -> str:
     return show(value)
 
 
-def values_read(rule: PackRule, env: Env) -> dict[str, object]:
-    """Every field and parameter the rule reads, as used (JSON-ready)."""
+def values_read(rule: PackRule, env: Env, pack: RulePack | None = None) -> dict[str, object]:
+    """Every field and parameter the rule reads, as used (JSON-ready).
+
+    With ``pack``, a decision table read by the rule shows its value with the deciding row (number,
+    cells, place), its inputs and why (see :func:`screening.tables.trace.table_values`).
+    """
+    if pack is not None and pack.tables:
+        from screening.tables.trace import table_values
+        return {name: table_values(pack.tables[name], env) if name in pack.tables else jsonable(env.get(name))
+                for name in rule.names()}
     return {name: jsonable(env.get(name)) for name in rule.names()}
 
 

@@ -116,6 +116,7 @@ class ColumnExplainer:
                              and any(_is_int(r.then) for r in t.rows + [_Else(t.else_value)])}
         self._python: dict[str, list[object]] = {}
         self._encoded: dict[str, list[str] | str] = {}
+        self._table_entries: dict[str, list[dict[str, object]]] = {}
         self._vectors: dict[int, Vec] = {}
         self._truths: dict[int, np.ndarray] = {}
         self._messages: dict[int, np.ndarray] = {}
@@ -313,8 +314,35 @@ class ColumnExplainer:
 
     # --- values read -------------------------------------------------------------------------
 
+    def table_entries(self, name: str) -> list[dict[str, object]]:
+        """The ``values`` entry of decision table ``name`` per row (value, deciding row, inputs).
+
+        Built by :func:`screening.tables.trace.table_values` once per distinct combination of what
+        the table reads, so it equals the row-by-row explanation exactly.
+        """
+        if name not in self._table_entries:
+            from screening.tables.trace import table_values
+            table = self.pack.tables[name]
+            reads = [x for x in table.names() if x not in self.constants]
+            columns = [self.python(name), *(self.python(x) for x in reads)]
+            memo: dict[tuple[object, ...], dict[str, object]] = {}
+            out = []
+            for i in range(self.length):
+                values = [c[i] for c in columns]
+                key = tuple((type(v), v) for v in values)
+                entry = memo.get(key)
+                if entry is None:
+                    env = {**self.constants, **dict(zip(reads, values[1:])), name: values[0]}
+                    entry = memo[key] = table_values(table, env)
+                out.append(entry)
+            self._table_entries[name] = out
+        return self._table_entries[name]
+
     def encoded(self, name: str) -> list[str] | str:
         """JSON text of ``jsonable(value)`` of column ``name`` per row (one string for a constant)."""
+        if name not in self._encoded and name in self.pack.tables:
+            texts: dict[int, str] = {}
+            self._encoded[name] = [texts.setdefault(id(e), encode_json(e)) for e in self.table_entries(name)]
         if name not in self._encoded:
             if name in self.constants:
                 self._encoded[name] = encode_json(jsonable(self.constants[name]))
@@ -342,7 +370,8 @@ class ColumnExplainer:
 
     def values_at(self, j: int, i: int) -> dict[str, object]:
         """``values_read`` of rule ``j`` for candidate ``i``."""
-        return {name: jsonable(self.python(name)[i]) for name in self.pack.rules[j].names()}
+        return {name: self.table_entries(name)[i] if name in self.pack.tables else jsonable(self.python(name)[i])
+                for name in self.pack.rules[j].names()}
 
     # --- direct fixes --------------------------------------------------------------------------
 

@@ -194,7 +194,9 @@ def axis_trials(rule_node: n.Node, resolved: ResolvedPack, env: Env, field: str)
     origin = current if current is not None else start_point(resolved, env, field)
     lo, hi = axis_bounds(resolved, field)
     groups: list[list[tuple[float, object]]] = []
-    for root in crossings(resolved, env, rule_node, field):
+    from screening.tables.trace import table_conditions
+    nodes = [rule_node, *table_conditions(resolved.pack, rule_node)]  # a table's cells cross too
+    for root in (r for node in nodes for r in crossings(resolved, env, node, field)):
         group = []
         for x in near(root, origin, kind):
             if not lo <= x <= hi:

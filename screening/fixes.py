@@ -148,6 +148,9 @@ def text_values(resolved: ResolvedPack, name: str) -> list[object]:
     values: dict[object, None] = dict.fromkeys(spec.enum or [])
     for item in _compared_with(resolved, name, member_of=False):
         values.setdefault(item, None)
+    from screening.tables.trace import table_text_values
+    for item in table_text_values(resolved.pack, name, resolved.constants()):  # values decision tables name
+        values.setdefault(item, None)
     return [v for v in values if isinstance(v, str)]
 
 
@@ -224,6 +227,9 @@ def _ordered(a: object, b: object) -> bool:
 
 
 def _read_by_rating(pack: RulePack, field: str) -> bool:
+    from screening.tables.trace import table_reads_rating
+    if table_reads_rating(pack, field):
+        return True
     return any(isinstance(node, n.Call) and node.func == "rating" and field in node.names()
                for rule in pack.rules for expr in (rule.require, rule.applies_if) if expr is not None
                for node in expr.walk())

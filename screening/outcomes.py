@@ -239,7 +239,7 @@ def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], mat
             outcomes.append(Outcome(
                 rule=rule.id, title=rule.spec.title, category=rule.spec.category.value,
                 severity=rule.spec.severity.value, outcome=outcome, message=message_for(rule, env, outcome),
-                values=values_read(rule, env), fix=fix, source=rule.spec.source,
+                values=values_read(rule, env, pack), fix=fix, source=rule.spec.source,
             ))
         verdict = verdict_of([(o.severity, o.outcome) for o in outcomes])
         remedy = None

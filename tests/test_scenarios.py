@@ -280,3 +280,52 @@ def test_html_report_has_bars_histogram_floor_and_deciding_rule(tmp_path: Path) 
 def share_text(value: float) -> str:
     from screening.render.scenarios_out import share
     return share(value)
+
+
+# --- portfolio rules per draw -------------------------------------------------------------------
+
+PORTFOLIO = load_pack(ROOT / "tests" / "fixtures" / "packs" / "portfolio")
+
+
+def _portfolio_run(tmp_path: Path, text: str, rows: list[dict[str, object]]):  # noqa: ANN202
+    loaded = load_spec(spec_file(tmp_path, text), PORTFOLIO)
+    table = table_from_records(rows, PORTFOLIO.input_fields)
+    return run_scenarios(PORTFOLIO.resolve(dt.date(2026, 3, 1)), table.records(), loaded)
+
+
+def test_portfolio_share_within_limits_matches_the_triangle(tmp_path: Path) -> None:
+    n = 20_000
+    rows = [{"id": "a", "sector": "metals", "amount": 300, "equity": 1, "blocked": False},
+            {"id": "b", "sector": "metals", "amount": 300, "equity": 1, "blocked": False},
+            {"id": "out", "sector": "metals", "amount": 1.0e+6, "equity": 1, "blocked": True}]  # ineligible: out of scope
+    own = _portfolio_run(tmp_path, f"draws: {n}\nseed: 6\nvary:\n  amount: {{scale: {{uniform: [0, 2]}}}}\n", rows)
+    # 100 + 300 (U1 + U2) <= 1000  <=>  U1 + U2 <= 3: one minus a triangle of area 1/2 in the square of area 4
+    assert own.portfolio is not None and own.portfolio["scope"] == "not_ineligible"
+    assert within(own.portfolio["rules"]["ceiling"]["pass"], 0.875, n)
+    assert own.portfolio["candidates_in_scope"]["p50"] == 2.0
+    shared = _portfolio_run(tmp_path, f"draws: {n}\nseed: 6\nvary:\n  amount: {{scale: {{uniform: [0, 2]}}, shared: true}}\n",
+                            rows)
+    # one factor for both: 100 + 600 U <= 1000  <=>  U <= 1.5
+    assert within(shared.portfolio["rules"]["ceiling"]["pass"], 0.75, n)  # type: ignore[index]
+    v = shared.portfolio["verdicts"]  # type: ignore[index]
+    assert set(v) == {"within_limits", "over_limits", "incomplete"} and abs(sum(v.values()) - 1) < 1e-12
+
+
+def test_portfolio_with_a_missing_amount_is_incomplete_in_every_draw(tmp_path: Path) -> None:
+    rows = [{"id": "a", "sector": "metals", "amount": 300, "equity": 1, "blocked": False},
+            {"id": "gap", "sector": "metals", "equity": 1, "blocked": False}]
+    result = _portfolio_run(tmp_path, "draws: 200\nseed: 1\nvary:\n  amount: {scale: {uniform: [0, 2]}}\n", rows)
+    assert result.portfolio["rules"]["ceiling"]["missing"] == 1.0  # type: ignore[index]
+    assert result.portfolio["verdicts"]["incomplete"] == 1.0  # type: ignore[index]
+    assert '"portfolio"' in render_scenarios_json(result)
+
+
+def test_portfolio_in_every_report(tmp_path: Path) -> None:
+    from screening.render.scenarios_html import scenarios_html
+    from screening.render.scenarios_out import scenarios_csv, scenarios_markdown
+
+    rows = [{"id": "a", "sector": "metals", "amount": 300, "equity": 1, "blocked": False}]
+    result = _portfolio_run(tmp_path, "draws: 100\nseed: 1\nvary:\n  amount: {scale: {uniform: [0, 4]}}\n", rows)
+    line = "Package (not_ineligible candidates): within limits in"
+    assert line in scenarios_markdown(result) and line in scenarios_html(result)
+    assert "*portfolio*,rule,ceiling,fail," in scenarios_csv(result)

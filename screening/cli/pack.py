@@ -20,8 +20,9 @@ from screening.cli.common import (
 def check(
     rules: Path = typer.Argument(..., help="Rule pack folder."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Also resolve parameters on this date."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings (table overlaps and gaps) as errors (exit 2)."),
 ) -> None:
-    """Load and validate a pack; print what it holds."""
+    """Load and validate a pack; print what it holds, and warn of decision-table overlaps and gaps."""
     from rich.table import Table
 
     pack = load(rules)
@@ -47,7 +48,41 @@ def check(
         since = resolved.since[name]
         params.add_row(name, show(value), since.isoformat() if since else "—")
     out.print(params)
+    if pack.tables:
+        _check_tables(resolved, strict)
     out.print("[green]ok[/]")
+
+
+def _check_tables(resolved, strict: bool) -> None:  # noqa: ANN001 - ResolvedPack
+    """List the decision tables; warn (or, with --strict, fail) on overlaps, gaps and dead rows."""
+    from rich.table import Table
+
+    from screening.errors import InputError, Problem
+    from screening.tables.verify import verify_pack
+
+    pack = resolved.pack
+    listing = Table(title="Decision tables")
+    for col in ("name", "hit", "inputs", "output", "rows", "else", "from"):
+        listing.add_column(col, overflow="fold")
+    for name, t in pack.tables.items():
+        from screening.explain import show
+        listing.add_row(name, t.hit, ", ".join(f"{k}: {v.text}" for k, v in t.inputs.items()), t.output,
+                        str(len(t.rows)), "—" if t.else_value is None else show(t.else_value),
+                        Path(t.source.file).name if t.source.file else "inline")
+    out.print(listing)
+    findings = verify_pack(resolved)
+    if strict and findings:
+        raise _fail_findings(InputError([Problem(f.text, file=pack.tables[f.table].place.file,
+                                                 line=pack.tables[f.table].place.line) for f in findings]))
+    for f in findings:
+        out.print(f"[yellow]warning:[/] {f.text}", highlight=False)
+    if not findings:
+        out.print(f"tables verified: no overlaps under 'unique', no uncovered inputs ({len(pack.tables)} tables)")
+
+
+def _fail_findings(exc: "InputError") -> typer.Exit:  # noqa: F821
+    from screening.cli.common import _fail
+    return _fail(exc, title="decision-table warnings under --strict")
 
 
 def test_cmd(

@@ -32,6 +32,8 @@ def scenarios(
     draws: Optional[int] = typer.Option(None, "--draws", help="Draws per candidate (overrides the spec)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (overrides the spec)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date YYYY-MM-DD (default: today)."),
+    cashflows: Optional[Path] = typer.Option(None, "--cashflows",
+                                             help="Cash flows (candidate_id, date, invest, cash) for the pack's finance fields."),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
     out_dir: Path = typer.Option(Path(DEFAULT_OUT), "--out", help="Folder for scenarios.json (and md/html/csv)."),
     formats: str = typer.Option("json", "--format", help="Comma-separated: json,csv,md,html (json is always written)."),
@@ -74,9 +76,13 @@ def scenarios(
     assert pack is not None and loaded is not None and table is not None
     resolved = guarded(lambda: pack.resolve(date))
     flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
+    records = table.records()
+    hook, fields, info = guarded(lambda: _finance(resolved, records, cashflows))
     with _progress_bar(quiet) as progress:
-        result = run_scenarios(resolved, table.records(), loaded, draws=draws, seed=seed, flow_values=flow_values,
-                               run_info={"candidates": candidates.name, "candidates_hash": candidates_hash(candidates)},
+        result = run_scenarios(resolved, records, loaded, draws=draws, seed=seed, flow_values=flow_values,
+                               finance=hook, finance_fields=fields,
+                               run_info={"candidates": candidates.name, "candidates_hash": candidates_hash(candidates),
+                                         **info},
                                progress=lambda done, total: progress("drawing and deciding", done, total))
     if not quiet:
         print_scenarios(result, out)
@@ -88,3 +94,28 @@ def scenarios(
     files = {f"scenarios.{f}": renderers[f](result).encode("utf-8") for f in fmts}
     written = write_atomically(out_dir, files)
     out.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def _finance(resolved, records, cashflows: Path | None):  # noqa: ANN001, ANN202
+    """The finance hook for a pack with a ``finance:`` section (None otherwise), its field names and
+    run-header keys. The listed figures go through ``compute_finance`` first, so a profile or term the
+    waterfall cannot use is refused with its message, as ``screen run`` refuses it."""
+    pack = resolved.pack
+    if getattr(pack, "finance", None) is None:
+        if cashflows is not None:
+            raise InputError([Problem(f"the pack '{pack.name}' has no 'finance:' section, so cash flows have no use: "
+                                      "add one (CONTRACT §9) or leave out --cashflows", column="--cashflows")])
+        return None, [], {}
+    from screening.derive import with_derived
+    from screening.finance.compute import compute_finance
+    from screening.finance.flows import read_cashflows
+    from screening.scenarios.finance import DrawFinance
+
+    ids = [str(r.get("id")) for r in records]
+    flows = read_cashflows(cashflows, ids) if cashflows is not None else None
+    rows = [{k: v for k, v in r.items() if k in pack.fields} | {"stage": None, "stage_since": None, "deadline": None}
+            for r in records]
+    compute_finance(resolved, with_derived(resolved, rows), flows)
+    info = {"cashflows": cashflows.name, "cashflows_hash": flows.digest} if flows is not None and cashflows else {}
+    hook = DrawFinance(resolved, ids, flows)
+    return hook, list(hook.fields), info

@@ -13,7 +13,7 @@ from html import escape
 import numpy as np
 
 from screening.outcomes import VERDICTS
-from screening.render.scenarios_out import band, deciding_text, headline, number, share
+from screening.render.scenarios_out import band, deciding_text, headline, number, portfolio_line, share
 from screening.render.svg import COLORS
 from screening.scenarios.result import CandidateScenario, ScenarioResult
 
@@ -139,4 +139,5 @@ def scenarios_html(result: ScenarioResult) -> str:
         })
     floor = floors.get(field) if field else None  # type: ignore[union-attr]
     return render_template("scenarios.html.j2", r=result, run=result.run, headline=headline(result), cards=cards,
-                           field=field, floor=floor, verdicts=VERDICTS, share=share, number=number)
+                           field=field, floor=floor, verdicts=VERDICTS, share=share, number=number,
+                           portfolio_line=portfolio_line(result) if result.portfolio is not None else None)

@@ -34,10 +34,12 @@ def share(value: float) -> str:
     return f"{value:.1%}"
 
 
-def number(name: str, value: float | None) -> str:
+def number(name: str, value: object) -> str:
     """A finance field or varied input as a person reads it."""
     if value is None:
         return "—"
+    if isinstance(value, str):  # a date field's percentile, already ISO text
+        return value
     if name in PERCENT_FIELDS:
         return f"{value:.1%}"
     if name == "japan_multiple":
@@ -49,12 +51,12 @@ def number(name: str, value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def band(name: str, stats: dict[str, float | None]) -> str:
+def band(name: str, stats: dict[str, object]) -> str:
     """``p50 (p5–p95)``, or ``missing`` when no draw has a value."""
     if stats.get("p50") is None:
         return "missing"
     text = f"{number(name, stats['p50'])} ({number(name, stats['p5'])} – {number(name, stats['p95'])})"
-    missing = stats.get("missing") or 0.0
+    missing = float(stats.get("missing") or 0.0)  # type: ignore[arg-type]
     return text + (f", missing in {share(missing)}" if missing else "")
 
 
@@ -92,6 +94,19 @@ def print_scenarios(result: ScenarioResult, console: Console) -> None:
     if len(result.candidates) > SHOWN_ROWS:
         table.caption = f"first {SHOWN_ROWS} of {len(result.candidates)} candidates; all are in the written files"
     console.print(table)
+    if result.portfolio is not None:
+        console.print(portfolio_line(result), markup=False, highlight=False)
+
+
+def portfolio_line(result: ScenarioResult) -> str:
+    """The package in one sentence: the share of draws within limits and the rule failing most."""
+    p = result.portfolio or {}
+    v = p["verdicts"]
+    rules = p["rules"]
+    worst = max(rules, key=lambda r: rules[r]["fail"], default=None)
+    tail = f"; fails most often on {worst} ({share(rules[worst]['fail'])})" if worst and rules[worst]["fail"] else ""
+    return (f"Package ({p['scope']} candidates): within limits in {share(v['within_limits'])} of draws, over limits in "
+            f"{share(v['over_limits'])}, incomplete in {share(v['incomplete'])}{tail}")
 
 
 CSV_COLUMNS = ["candidate_id", "section", "name", "measure", "value"]
@@ -114,6 +129,16 @@ def scenarios_csv(result: ScenarioResult) -> str:
             for name, values in stats.items():
                 for measure, value in values.items():
                     writer.writerow([cid, section, name, neutralise(measure), "" if value is None else repr(value)])
+    if result.portfolio is not None:
+        p = result.portfolio
+        for verdict, value in p["verdicts"].items():  # type: ignore[attr-defined]
+            writer.writerow(["*portfolio*", "verdict", verdict, "share", repr(value)])
+        for rule, shares in p["rules"].items():  # type: ignore[attr-defined]
+            for outcome, value in shares.items():
+                writer.writerow(["*portfolio*", "rule", rule, outcome, repr(value)])
+        for name, stats in p["aggregates"].items():  # type: ignore[attr-defined]
+            for measure, value in stats.items():
+                writer.writerow(["*portfolio*", "aggregate", neutralise(name), measure, "" if value is None else repr(value)])
     return buf.getvalue()
 
 
@@ -135,6 +160,12 @@ def scenarios_markdown(result: ScenarioResult) -> str:
                      + "".join(f" {md_cell(band(f, c.finance[f]))} |" for f in finance)
                      + f" {md_cell(deciding_text(result, c))} |")
     lines.append("")
+    if result.portfolio is not None:
+        lines += [f"**{md_cell(portfolio_line(result))}.**", ""]
+        for rule, s in result.portfolio["rules"].items():  # type: ignore[attr-defined]
+            lines.append(f"- portfolio rule **{md_cell(rule)}**: passes in {share(s['pass'])}, fails in {share(s['fail'])}, "
+                         f"missing in {share(s['missing'])} of draws")
+        lines.append("")
     for c in result.candidates:
         failing = [(rule, s) for rule, s in c.rules.items() if s["fail"] > 0 or s["missing"] > 0]
         if not failing and not c.varied:

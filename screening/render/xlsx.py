@@ -151,3 +151,4 @@ def render_xlsx(result: RunResult) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+

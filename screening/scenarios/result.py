@@ -5,6 +5,7 @@ none computes anything again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from dataclasses import dataclass, field
@@ -18,12 +19,18 @@ OUTCOME_NAMES = ("pass", "fail", "missing", "not_applicable")
 PERCENTILES = (5, 50, 95)
 
 
-def spread(values: np.ndarray, mask: np.ndarray, draws: int) -> dict[str, float | None]:
-    """``{"p5", "p50", "p95", "missing"}`` of the values not masked (all None when every draw is missing)."""
+def spread(values: np.ndarray, mask: np.ndarray, draws: int, dates: bool = False) -> dict[str, object]:
+    """``{"p5", "p50", "p95", "missing"}`` of the values not masked (all None when every draw is missing).
+
+    Numbers interpolate linearly; dates (day ordinals) take the nearest draw's date, as ISO text.
+    """
     present = values[~mask]
     present = present[np.isfinite(present)]
-    out: dict[str, float | None]
-    if present.size:
+    out: dict[str, object]
+    if present.size and dates:
+        pct = np.percentile(present, PERCENTILES, method="nearest")
+        out = {f"p{p}": dt.date.fromordinal(int(v)).isoformat() for p, v in zip(PERCENTILES, pct)}
+    elif present.size:
         pct = np.percentile(present, PERCENTILES)
         out = {f"p{p}": float(v) for p, v in zip(PERCENTILES, pct)}
     else:

@@ -129,7 +129,9 @@ def _verdicts(codes: np.ndarray, blocking: np.ndarray) -> np.ndarray:
     return np.where(failed, _INELIGIBLE, np.where(missing, _INCOMPLETE, _ELIGIBLE)).astype(np.int8)
 
 
-FinanceHook = Callable[[ResolvedPack, pd.DataFrame, np.ndarray], Mapping[str, Col]]
+#: (resolved, chunk frame with derived fields, each row's candidate index, cash-flow factors by
+#: ``cash``/``invest``) -> finance field columns. See :mod:`screening.scenarios.finance`.
+FinanceHook = Callable[[ResolvedPack, pd.DataFrame, np.ndarray, Mapping[str, np.ndarray]], Mapping[str, Col]]
 
 
 def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]], loaded: LoadedSpec, *,
@@ -170,9 +172,14 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
     blocking = np.array([r.spec.severity.value == "blocking" for r in rules], dtype=bool)
     baseline = [VERDICTS[v] for v in _decide(resolved, base, np.arange(len(base_rows)), finance, blocking)[1]] \
         if base_rows else []
-    variations = _Variations(spec.vary, ids, n_seed, n_draws)
-    numeric_varied = [name for name in spec.vary if kinds[name] in ("number", "integer")]
-    reported = list(finance_fields) + [name for name in spec.vary]
+    streams = spec.streams()
+    variations = _Variations(streams, ids, n_seed, n_draws)
+    numeric_varied = [name for name in streams if name not in spec.vary or kinds[name] in ("number", "integer")]
+    reported = list(finance_fields) + list(streams)
+    portfolio = None
+    if getattr(pack, "portfolio_rules", None):
+        from screening.scenarios.portfolio import DrawPortfolio
+        portfolio = DrawPortfolio(resolved, n_draws)
     pending: dict[int, _Pending] = {}
     finished: list[CandidateScenario] = []
     total, done = len(base_rows) * n_draws, 0
@@ -186,7 +193,11 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
             new = vary_column(col, vary, variations.draws_for(name, chunk), kinds[name], (spec_field.min, spec_field.max))
             varied[name] = pd.Series(to_array(new, len(frame)), index=frame.index, copy=False)
         frame = frame.assign(**varied)
-        codes, verdicts, values = _decide(resolved, frame, index, finance, blocking, reported)
+        factors = {name.split(".", 1)[1]: variations.draws_for(name, chunk) for name in streams if name not in spec.vary}
+        codes, verdicts, values, decided = _decide(resolved, frame, index, finance, blocking, reported, factors)
+        if portfolio is not None:
+            portfolio.add(resolved, decided, verdicts,
+                          np.concatenate([np.arange(d0, d1, dtype=np.int64) for _, d0, d1 in chunk]))
         start = 0
         for ci, d0, d1 in chunk:
             stop = start + (d1 - d0)
@@ -198,7 +209,7 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
                 acc.values.setdefault(name, []).append((vals[start:stop], mask[start:stop]))
             if d1 == n_draws:
                 finished.append(_finish(ids[ci], str(baseline[ci]), acc, n_draws, rules, blocking,
-                                        list(finance_fields), numeric_varied, spec.vary))
+                                        list(finance_fields), numeric_varied, streams, kinds))
                 del pending[ci]
                 variations.close(ci)
             start = stop
@@ -210,14 +221,15 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
         **(run_info or {}),
         "spec": loaded.file.rsplit("/", 1)[-1], "spec_title": spec.title, "spec_hash": loaded.hash,
         "draws": n_draws, "seed": n_seed, "as_of": resolved.as_of.isoformat(),
-        "vary": {name: {"how": v.describe(), "source": v.source} for name, v in spec.vary.items()},
+        "vary": {name: {"how": v.describe(), "source": v.source} for name, v in streams.items()},
         "finance_fields": list(finance_fields),
         "thresholds": thresholds(resolved, [*finance_fields, *numeric_varied]),
         "engine": f"vector (pandas {pd.__version__})", "random": f"numpy {np.__version__} PCG64",
         "tool_version": __version__, "started_at": now_utc(),
     }
     infos = [RuleInfo(r.id, r.spec.title, r.spec.category.value, r.spec.severity.value) for r in rules]
-    return ScenarioResult(run=run, rules=infos, candidates=finished)
+    return ScenarioResult(run=run, rules=infos, candidates=finished,
+                          portfolio=portfolio.result(resolved) if portfolio is not None and base_rows else None)
 
 
 def thresholds(resolved: ResolvedPack, names: Sequence[str]) -> dict[str, dict[str, object]]:
@@ -242,12 +254,13 @@ def thresholds(resolved: ResolvedPack, names: Sequence[str]) -> dict[str, dict[s
 
 
 def _decide(resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray, finance: FinanceHook | None,
-            blocking: np.ndarray, reported: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Derived fields, finance fields and outcomes of one chunk; returns codes, verdicts and the
-    reported columns as (values, mask)."""
+            blocking: np.ndarray, reported: Sequence[str] = (),
+            factors: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray, dict, pd.DataFrame]:
+    """Derived fields, finance fields and outcomes of one chunk; returns codes, verdicts, the
+    reported columns as (values, mask) and the frame the rules read."""
     frame = with_derived_frame(resolved, frame)
     if finance is not None:
-        computed = finance(resolved, frame, index)
+        computed = finance(resolved, frame, index, factors or {})
         frame = frame.assign(**{name: pd.Series(to_array(col, len(frame)), index=frame.index, copy=False)
                                 for name, col in computed.items()})
     codes = _codes(decide_frame(resolved, frame))
@@ -255,13 +268,18 @@ def _decide(resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray, fina
     values = {}
     kinds = field_kinds(resolved)
     for name in reported:
+        if name.startswith("cashflows."):
+            drawn = (factors or {})[name.split(".", 1)[1]]
+            values[name] = (drawn, np.zeros(len(drawn), dtype=bool))
+            continue
         col = from_series(frame[name], kinds.get(name, "number"))
         values[name] = (col.values, col.mask)
-    return codes, verdicts, values
+    return codes, verdicts, values, frame
 
 
 def _finish(cid: str, baseline: str, acc: _Pending, draws: int, rules: Sequence, blocking: np.ndarray,
-            finance_fields: list[str], numeric_varied: list[str], vary: Mapping[str, VarySpec]) -> CandidateScenario:
+            finance_fields: list[str], numeric_varied: list[str], vary: Mapping[str, VarySpec],
+            kinds: Mapping[str, str]) -> CandidateScenario:
     verdicts = {v: int(acc.verdicts[i]) / draws for i, v in enumerate(VERDICTS)}
     shares = {r.id: {name: int(acc.rules[j, k]) / draws for k, name in enumerate(_OUTCOME_CODES)}
               for j, r in enumerate(rules)}
@@ -269,10 +287,11 @@ def _finish(cid: str, baseline: str, acc: _Pending, draws: int, rules: Sequence,
     deciding = rules[int(np.argmax(fails))].id if fails.size and fails.max() > 0 else None
     joined = {name: (np.concatenate([v for v, _ in parts]), np.concatenate([m for _, m in parts]))
               for name, parts in acc.values.items()}
-    finance = {name: spread(*joined[name], draws) for name in finance_fields}
+    finance = {name: spread(*joined[name], draws, dates=kinds.get(name) == "date") for name in finance_fields}
     varied = {name: spread(*joined[name], draws) if name in numeric_varied else value_shares(*joined[name], draws)
               for name in vary}
     step = max(1, draws // HISTOGRAM_SAMPLES)
-    samples = {name: joined[name][0][::step][~joined[name][1][::step]] for name in [*finance_fields, *numeric_varied]}
+    samples = {name: joined[name][0][::step][~joined[name][1][::step]] for name in [*finance_fields, *numeric_varied]
+               if kinds.get(name) != "date"}
     return CandidateScenario(cid, draws, baseline, verdicts, shares, finance, varied, deciding, samples)
 

@@ -29,7 +29,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
 from pydantic import model_validator
@@ -205,6 +205,11 @@ class ScenarioSpec(BaseModel):
     draws: StrictInt = Field(1000, ge=1, le=MAX_DRAWS)
     seed: StrictInt = Field(0, ge=0, lt=2**63)
     vary: dict[StrictStr, VarySpec] = Field(default_factory=dict)
+    cashflows: dict[Literal["cash", "invest"], VarySpec] = Field(default_factory=dict)
+
+    def streams(self) -> dict[str, VarySpec]:
+        """Every varied quantity by stream name: the fields, then ``cashflows.cash`` / ``cashflows.invest``."""
+        return {**self.vary, **{f"cashflows.{k}": v for k, v in sorted(self.cashflows.items())}}
 
 
 @dataclass(frozen=True)
@@ -245,9 +250,18 @@ def load_spec(path: str | Path, pack: Any | None = None) -> LoadedSpec:
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, doc, ScenarioSpec))
     valid: dict[str, VarySpec] = dict(spec.vary) if spec else _valid_entries(doc.data.get("vary"))
-    if spec is not None and not spec.vary:
-        problems.append(Problem("nothing varies: name at least one field under vary", file=doc.file,
-                                line=doc.line_of(("vary",)), column="vary"))
+    flows: dict[str, VarySpec] = dict(spec.cashflows) if spec else _valid_entries(doc.data.get("cashflows"))
+    if spec is not None and not spec.vary and not spec.cashflows:
+        problems.append(Problem("nothing varies: name at least one field under vary (or cash or invest under "
+                                "cashflows)", file=doc.file, line=doc.line_of(("vary",)), column="vary"))
+    for name, vary in flows.items():
+        where = {"file": doc.file, "line": doc.line_of(("cashflows", name)), "column": f"cashflows.{name}"}
+        if vary.mode != "scale":
+            problems.append(Problem(f"cash flows vary by scale only (each {name} flow is multiplied by the draw), "
+                                    f"not {vary.mode}", **where))  # type: ignore[arg-type]
+        elif pack is not None and getattr(pack, "finance", None) is None:
+            problems.append(Problem(f"pack '{pack.name}' has no finance: section, so its candidates have no cash "
+                                    "flows to vary", **where))  # type: ignore[arg-type]
     if pack is not None:
         for name, vary in valid.items():
             for message in check_against_pack(name, vary, pack):

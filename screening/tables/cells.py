@@ -149,6 +149,8 @@ def _value(piece: str, subject_type: Type, scope: Mapping[str, Type], constants:
             return n.Const(dt.date.fromisoformat(piece), text=piece)
         except ValueError:
             raise CellError(f"'{piece}' is not a date (YYYY-MM-DD)") from None
+    if subject_type.kind in ("bool", "any") and piece.lower() in ("true", "false"):
+        return n.Const(piece.lower() == "true", text=piece.lower())  # a spreadsheet's TRUE / FALSE
     textual = subject_type.kind in ("string", "any")
     try:
         node = parse_expression(piece)

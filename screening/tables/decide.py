@@ -50,11 +50,12 @@ class TableHit:
             return f"table {table.name}: rows {numbers} all match under 'unique', so its value is missing"
         if self.unknown:
             first = self.unknown[0]
-            return f"table {table.name}: row {first.number} ({first.condition.text}) cannot be decided"
+            cells = ", ".join(f"{k} {c}" for k, c in first.shown().items())
+            return f"table {table.name}: row {first.number} ({cells}) cannot be decided for want of an input"
         if self.used_else:
             return f"table {table.name}: no row matches; " + ("else applies" if self.value is not None else "no else")
         numbers = ", ".join(str(r.number) for r in self.rows)
-        return f"table {table.name}: row{'s' if len(self.rows) > 1 else ''} {numbers} match"
+        return f"table {table.name}: " + (f"rows {numbers} match" if len(self.rows) > 1 else f"row {numbers} matches")
 
 
 def decide_table(table: PackTable, env: Mapping[str, object]) -> TableHit:
