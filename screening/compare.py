@@ -105,6 +105,60 @@ class PackDifference:
 
 
 @dataclass
+class PortfolioRow:
+    """One portfolio rule under both packs (None: the pack has no such rule)."""
+
+    rule: str
+    title: str
+    severity_a: str | None
+    severity_b: str | None
+    outcome_a: str | None
+    outcome_b: str | None
+    message_a: str | None
+    message_b: str | None
+    source: str
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class PortfolioComparison:
+    """Does the package fit under each pack? Verdicts (None: no portfolio rules) and every portfolio rule."""
+
+    verdict_a: str | None
+    verdict_b: str | None
+    scope_a: str | None
+    scope_b: str | None
+    candidates_a: int | None
+    candidates_b: int | None
+    rules: list[PortfolioRow]
+
+    def as_dict(self) -> dict[str, object]:
+        return {**{k: v for k, v in self.__dict__.items() if k != "rules"}, "rules": [r.as_dict() for r in self.rules]}
+
+
+def compare_portfolios(a: RunResult, b: RunResult) -> PortfolioComparison | None:
+    """The two runs' portfolio results side by side (rules in A's order, then B's own); None if neither has any."""
+    pa, pb = a.portfolio, b.portfolio
+    if pa is None and pb is None:
+        return None
+    oa = {o.rule: o for o in (pa.outcomes if pa else [])}
+    ob = {o.rule: o for o in (pb.outcomes if pb else [])}
+    rows = []
+    for rule in list(oa) + [r for r in ob if r not in oa]:
+        xa, xb = oa.get(rule), ob.get(rule)
+        some = xa or xb
+        assert some is not None
+        rows.append(PortfolioRow(rule, some.title, xa.severity if xa else None, xb.severity if xb else None,
+                                 xa.outcome if xa else None, xb.outcome if xb else None,
+                                 xa.message if xa else None, xb.message if xb else None, some.source))
+    return PortfolioComparison(pa.verdict if pa else None, pb.verdict if pb else None, pa.scope if pa else None,
+                               pb.scope if pb else None, pa.candidates if pa else None, pb.candidates if pb else None,
+                               rows)
+
+
+@dataclass
 class Comparison:
     """Two runs of one list under two packs, the packs' own differences, and each candidate's."""
 
@@ -112,6 +166,7 @@ class Comparison:
     b: RunResult
     differences: list[CandidateDifference]
     pack_differences: list[PackDifference] = field(default_factory=list)
+    portfolio: PortfolioComparison | None = None
 
     @property
     def names(self) -> tuple[str, str]:
@@ -121,9 +176,12 @@ class Comparison:
         def head(r: RunResult) -> dict[str, object]:
             keys = ("pack", "pack_version", "pack_title", "pack_hash", "candidates", "as_of", "engine")
             return {**{k: r.run.get(k) for k in keys}, "summary": r.summary}
-        return {"a": head(self.a), "b": head(self.b), "candidates_compared": len(self.a.candidates),
-                "pack_differences": [p.as_dict() for p in self.pack_differences],
-                "differences": [d.as_dict() for d in self.differences]}
+        out = {"a": head(self.a), "b": head(self.b), "candidates_compared": len(self.a.candidates),
+               "pack_differences": [p.as_dict() for p in self.pack_differences],
+               "differences": [d.as_dict() for d in self.differences]}
+        if self.portfolio is not None:
+            out["portfolio"] = self.portfolio.as_dict()
+        return out
 
 
 def condition_text(rule: PackRule) -> str:
@@ -184,7 +242,7 @@ def compare_runs(a: RunResult, b: RunResult, pack_a: ResolvedPack, pack_b: Resol
                                             pack_a, pack_b))
         if diffs or ca.verdict != cb.verdict:
             out.append(CandidateDifference(ca.id, ca.verdict, cb.verdict, diffs, ca.remedy, cb.remedy, ca.inputs))
-    return Comparison(a, b, out, pack_differences(pack_a, pack_b, out))
+    return Comparison(a, b, out, pack_differences(pack_a, pack_b, out), compare_portfolios(a, b))
 
 
 def explain_difference(rule_id: str, xa: Outcome | None, xb: Outcome | None, ra: PackRule | None,

@@ -69,6 +69,15 @@ class CandidateResult:
         return out
 
 
+def _label_text(value: object) -> str:
+    return "" if value is None or value is pd_NA() or value != value else str(value)
+
+
+def pd_NA() -> object:  # noqa: N802 - pandas' missing marker, imported late
+    import pandas as pd
+    return pd.NA
+
+
 @dataclass
 class RunResult:
     """A whole screening run: metadata, summary, per-candidate results and the portfolio's (§10).
@@ -111,6 +120,23 @@ class RunResult:
         for c in self.candidates:
             counts[c.verdict] += 1
         return counts
+
+    @property
+    def label(self) -> str | None:
+        """The input field that names a candidate in reports (the pack's ``label``), if any."""
+        label = self.run.get("label")
+        return str(label) if label else None
+
+    def labels(self, count: int | None = None) -> list[str]:
+        """Each candidate's name (the ``label`` field, '' where missing), in list order."""
+        label = self.label
+        if label is None:
+            return []
+        if self.trace is not None:
+            column = self.trace.inputs[label] if label in self.trace.inputs.columns else None
+            values = [] if column is None else column.iloc[:count].tolist()
+            return [_label_text(v) for v in values] if values else [""] * min(len(self.trace), count or len(self.trace))
+        return [_label_text(c.inputs.get(label)) for c in list(self.candidates)[:count]]
 
     def rule_summary(self) -> dict[str, dict[str, int]]:
         """Per rule (pack order): how many candidates had each outcome."""

@@ -90,7 +90,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
         "pack_lineage": pack.lineage, "candidates": candidates_label or table.source,
         "candidates_hash": candidates_digest, "as_of": resolved.as_of.isoformat(), "engine": engine_label(chosen),
-        "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules),
+        "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules), "label": pack.label,
         "parameters": parameters_in_force(resolved),
     }
     if cashflows is not None:

@@ -124,7 +124,7 @@ def test_json_lines_are_made_in_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(json_out, "BLOCK", 3)
     monkeypatch.setattr(csv_out, "BLOCK", 2)
     assert render_json(traced) == whole
-    assert next(csv.reader(io.StringIO(render_csv(traced)))) == csv_out.COLUMNS
+    assert next(csv.reader(io.StringIO(render_csv(traced))))[:len(csv_out.COLUMNS)] == csv_out.COLUMNS
 
 
 def test_verdicts_from_the_matrix() -> None:

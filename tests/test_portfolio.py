@@ -228,3 +228,50 @@ def test_cli_run_end_to_end(tmp_path: Path) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("candidate", "verdict", "rule")
     assert [r[:3] for r in rows[1:3]] == [("*portfolio*", "incomplete", "ceiling"), ("*portfolio*", "incomplete", "equity-share")]
+
+
+def test_compare_says_whether_the_package_fits_under_each_pack(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    proc = subprocess.run([sys.executable, "-m", "screening.cli", "compare", str(ROOT / "candidates/first_wave.csv"),
+                           "--rules", str(ROOT / "rules/japan"), "--rules", str(ROOT / "rules/us"),
+                           "--as-of", "2026-03-01", "--out", str(out), "--format", "json,csv,md,html"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "The package under each position" in proc.stdout
+    p = json.loads((out / "compare.json").read_text())["portfolio"]
+    # Tokyo cannot confirm the package's equity share (no equity figure is public); Washington's rules hold
+    assert (p["verdict_a"], p["verdict_b"]) == ("incomplete", "within_limits")
+    rows = {r["rule"]: r for r in p["rules"]}
+    assert rows["package-ceiling"]["outcome_a"] == rows["package-ceiling"]["outcome_b"] == "pass"
+    assert rows["package-equity-share"]["outcome_a"] == "missing" and rows["package-equity-share"]["outcome_b"] is None
+    assert "6.5% of the USD 550,000,000,000 ceiling" in rows["package-ceiling"]["message_b"]
+    csv_rows = [r for r in csv.reader(io.StringIO((out / "compare.csv").read_text())) if r[0] == "*portfolio*"]
+    assert [r[3] for r in csv_rows] == list(rows)
+    assert "## The package under each position" in (out / "compare.md").read_text()
+    assert "The package under each position" in (out / "compare.html").read_text()
+
+
+def test_the_first_wave_under_tokyo_reports_ceiling_equity_and_jbic(tmp_path: Path) -> None:
+    """The issue's 'done when': ceiling, package equity share and JBIC's share, for the first wave and + shortlist."""
+    pack = load_pack(ROOT / "rules/japan")
+    from screening.screen import screen_file
+    wave = screen_file(ROOT / "candidates/first_wave.csv", pack, AS_OF, engine="reference").portfolio
+    both = screen_file(ROOT / "candidates/first_wave_and_shortlist.csv", pack, AS_OF, engine="reference").portfolio
+    w = {o.rule: o for o in wave.outcomes}
+    b = {o.rule: o for o in both.outcomes}
+    assert w["package-ceiling"].outcome == "pass"   # the first wave is the committed USD 36bn, not counted twice
+    assert w["package-ceiling"].values["total(amount_usd, where=id not in committed_ids)"] == 0
+    assert "= 6.5% of the USD 550,000,000,000 ceiling" in w["package-ceiling"].message
+    assert w["package-equity-share"].outcome == "missing" and "3 of 3 candidates in scope" in w["package-equity-share"].message
+    assert w["jbic-book-vs-package-cost"].outcome == "fail" and "are 36% of JBIC's" in w["jbic-book-vs-package-cost"].message
+    # first wave + shortlist: the AI data centres have no amount; the known amounts use 43.3%, USD 200bn of it ceilings
+    assert both.candidates == 7  # the rare-earth mud is in Japanese waters: ineligible, out of scope
+    assert b["package-ceiling"].outcome == "missing" and "(softbank-ai-datacentres)" in b["package-ceiling"].message
+    assert "43.3% of the ceiling: USD 238,000,000,000, of which USD 200,000,000,000" in b["package-ceiling-known-amounts"].message
+    assert "are 238% of JBIC's" in b["jbic-book-vs-package-cost"].message
+
+
+def test_the_combined_list_is_the_two_lists() -> None:
+    wave = (ROOT / "candidates/first_wave.csv").read_text().splitlines()
+    short = (ROOT / "candidates/shortlist.csv").read_text().splitlines()
+    assert (ROOT / "candidates/first_wave_and_shortlist.csv").read_text().splitlines() == wave + short[1:]

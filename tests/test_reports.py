@@ -138,7 +138,8 @@ def test_run_report_answers_a_negotiators_questions(edge_run) -> None:
     page = render_html(edge_run)
     text, tags = page_text(page)
     assert "svg" in tags and "script" not in tags
-    assert "3 eligible" in text and "7 ineligible" in text and "0 incomplete" in text
+    # (edge-taiwan-no-consent is eligible: Taiwan-linked support without consent is an advisory since issue 9)
+    assert "4 eligible" in text and "6 ineligible" in text and "0 incomplete" in text
     assert "Verdicts by sector" in text and "Verdicts by amount (USD)" in text
     assert "energy" in text and "USD 1–10bn" in text
     # each candidate's failed rule: message, values read, source, and the fix
@@ -159,13 +160,13 @@ def test_xlsx_summary_and_outcomes(edge_run) -> None:
     wb = load_workbook(io.BytesIO(render_xlsx(edge_run)))
     summary, outcomes = wb["Summary"], wb["Outcomes"]
     head = [c.value for c in summary[1]]
-    assert head[:7] == ["candidate", "verdict", "failed (blocking)", "missing (blocking)", "advisories",
-                        "to become eligible", "row"]
+    assert head[:8] == ["candidate", "name", "verdict", "failed (blocking)", "missing (blocking)", "advisories",
+                        "to become eligible", "row"]  # the pack's label field (name) next to the id
     assert "sector" in head and "source" in head
     assert summary.max_row == 1 + len(edge_run.candidates)
     rows = {r[0]: r for r in summary.iter_rows(min_row=2, values_only=True)}
-    assert rows["edge-thin-return"][1:3] == ("ineligible", "return-floor")
-    assert rows["edge-thin-return"][5] == "raise irr from 0.03 to 0.05"
+    assert rows["edge-thin-return"][1:4] == ("Pipeline with a 3% projected return", "ineligible", "return-floor")
+    assert rows["edge-thin-return"][6] == "raise irr from 0.03 to 0.05"
     assert outcomes.max_row == 1 + sum(len(c.outcomes) for c in edge_run.candidates)
     ohead = [c.value for c in outcomes[1]]
     floor = next(r for r in outcomes.iter_rows(min_row=2, values_only=True)
@@ -175,7 +176,7 @@ def test_xlsx_summary_and_outcomes(edge_run) -> None:
     assert record["values read"] == "irr = 0.03; min_irr = 0.05" and record["source"].startswith("seeds/")
     assert outcomes.auto_filter.ref == f"A1:K{outcomes.max_row}"
     run = {r[0]: r[1] for r in wb["Run"].iter_rows(min_row=2, values_only=True)}
-    assert run["candidates eligible"] == 3 and run["pack"] == "japan-position"
+    assert run["candidates eligible"] == 4 and run["pack"] == "japan-position"
 
 
 def test_a_long_table_continues_on_further_sheets() -> None:

@@ -267,9 +267,8 @@ def test_html_report_has_bars_histogram_floor_and_deciding_rule(tmp_path: Path) 
                                  "currency": "USD", "equity": 1.0e7, "loans": 6.0e8, "guarantees": 3.9e8,
                                  "irr": 0.05, "credit_rating": "A", "taiwan_link": False}], japan.input_fields)
     result = run_scenarios(japan.resolve(dt.date(2026, 3, 1)), table.records(), load_spec(spec, japan))
-    assert result.run["thresholds"] == {"irr": {"parameter": "min_irr", "value": 0.05, "rule": "return-floor",
-                                                "passes": ">="}}
     (c,) = result.candidates
+    assert c.floors == {"irr": {"rule": "return-floor", "passes": ">=", "threshold": "min_irr", "value": 0.05}}
     assert c.deciding_rule == "return-floor" and within(c.rules["return-floor"]["fail"], 0.5, 500)
     page = scenarios_html(result)
     assert page.count("<svg") == 2 and "<script" not in page

@@ -17,10 +17,9 @@ import pytest
 pytest.importorskip("screening.finance.compute")
 
 from screening.candidates import read_candidates  # noqa: E402
-from screening.derive import with_derived  # noqa: E402
 from screening.engines.vector import build_frame, with_derived_frame  # noqa: E402
 from screening.errors import InputError  # noqa: E402
-from screening.finance.compute import compute_finance  # noqa: E402
+from screening.finance.compute import finance_frame  # noqa: E402
 from screening.finance.flows import read_cashflows  # noqa: E402
 from screening.pack.load import load_pack  # noqa: E402
 from screening.scenarios.finance import DrawFinance  # noqa: E402
@@ -44,13 +43,13 @@ def _setup() -> tuple[list[dict[str, object]], object]:
     return records, flows
 
 
-def test_draw_finance_at_listed_figures_equals_compute_finance() -> None:
+def test_draw_finance_at_listed_figures_equals_screen_runs_finance() -> None:
     records, flows = _setup()
     rows = _rows(records)
-    want = compute_finance(RESOLVED, with_derived(RESOLVED, rows), flows)
+    frame = with_derived_frame(RESOLVED, build_frame(RESOLVED, rows))
+    _, want = finance_frame(RESOLVED, frame, flows)
     assert want is not None
     hook = DrawFinance(RESOLVED, [str(r["id"]) for r in records], flows)
-    frame = with_derived_frame(RESOLVED, build_frame(RESOLVED, rows))
     got = hook(RESOLVED, frame, np.arange(len(rows)), {})
     for name, col in got.items():
         values = want.columns[name]
@@ -109,6 +108,10 @@ def test_varied_capex_gives_the_hand_computed_share(tmp_path: Path) -> None:
     assert fromfile.varied["capex"]["missing"] == 1.0 and fromfile.finance["japan_irr"]["missing"] == 0.0
     assert fromfile.finance["japan_irr"]["p5"] == fromfile.finance["japan_irr"]["p95"]
     assert result.candidates[1].finance["japan_made_whole_on"]["missing"] == 1.0  # weak: never made whole
+    # the floor the histogram marks: the deemed rate by tenor, evaluated at each candidate's listed figures
+    assert strong.floors["japan_irr"] == {"rule": "japan-return", "passes": ">=",
+                                          "threshold": "benchmark + spread_by_tenor[tenor]", "value": 0.05}
+    assert fromfile.floors["japan_irr"]["value"] == pytest.approx(0.045)
 
 
 def test_cashflows_section_needs_a_finance_pack(tmp_path: Path) -> None:

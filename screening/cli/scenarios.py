@@ -98,7 +98,7 @@ def scenarios(
 
 def _finance(resolved, records, cashflows: Path | None):  # noqa: ANN001, ANN202
     """The finance hook for a pack with a ``finance:`` section (None otherwise), its field names and
-    run-header keys. The listed figures go through ``compute_finance`` first, so a profile or term the
+    run-header keys. The listed figures go through ``finance_frame`` first, so a profile or term the
     waterfall cannot use is refused with its message, as ``screen run`` refuses it."""
     pack = resolved.pack
     if getattr(pack, "finance", None) is None:
@@ -106,8 +106,8 @@ def _finance(resolved, records, cashflows: Path | None):  # noqa: ANN001, ANN202
             raise InputError([Problem(f"the pack '{pack.name}' has no 'finance:' section, so cash flows have no use: "
                                       "add one (CONTRACT §9) or leave out --cashflows", column="--cashflows")])
         return None, [], {}
-    from screening.derive import with_derived
-    from screening.finance.compute import compute_finance
+    from screening.engines.vector import build_frame, with_derived_frame
+    from screening.finance.compute import finance_frame
     from screening.finance.flows import read_cashflows
     from screening.scenarios.finance import DrawFinance
 
@@ -115,7 +115,7 @@ def _finance(resolved, records, cashflows: Path | None):  # noqa: ANN001, ANN202
     flows = read_cashflows(cashflows, ids) if cashflows is not None else None
     rows = [{k: v for k, v in r.items() if k in pack.fields} | {"stage": None, "stage_since": None, "deadline": None}
             for r in records]
-    compute_finance(resolved, with_derived(resolved, rows), flows)
+    finance_frame(resolved, with_derived_frame(resolved, build_frame(resolved, rows)), flows)
     info = {"cashflows": cashflows.name, "cashflows_hash": flows.digest} if flows is not None and cashflows else {}
     hook = DrawFinance(resolved, ids, flows)
     return hook, list(hook.fields), info

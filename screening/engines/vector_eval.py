@@ -27,10 +27,11 @@ from screening.engines.vector_columns import (
 )
 from screening.lang import nodes as n
 from screening.lang.evaluate import _equal, _member, arith, compare, evaluate
-from screening.lang.functions import days, rating
+from screening.lang.functions import business_days, days, rating
 
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "==": operator.eq,
           "!=": operator.ne}
+_EPOCH = dt.date(1970, 1, 1).toordinal()
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
@@ -54,7 +55,7 @@ def _if_else(cond: object, then: object, otherwise: object) -> object:
 
 def _call_plain(func: str) -> Callable[..., object]:
     """The reference's function ``func`` on plain values, missing in, missing out."""
-    impl: Callable[..., object] = {"abs": abs, "min": lambda *a: min(a), "max": lambda *a: max(a), "days": days,
+    impl: Callable[..., object] = {"abs": abs, "min": lambda *a: min(a), "max": lambda *a: max(a), "days": days, "business_days": business_days,
                                    "rating": rating, "date": dt.date.fromisoformat}[func]
 
     def call(*args: object) -> object:
@@ -387,6 +388,18 @@ class FrameEvaluator:
                 return self.rowwise(plain, *args)
             a, b = (broadcast(v, "date", self.length) for v in args)
             return Col("number", (b.values - a.values).astype(np.float64), a.mask | b.mask)
+        if node.func == "business_days":
+            if kind_of(args[0]) != "date" or kind_of(args[1]) != "date":
+                return self.rowwise(plain, *args)
+            a, b = (broadcast(v, "date", self.length) for v in args)
+            mask = a.mask | b.mask
+            # weekdays in (a, b]: numpy counts [begin, end) forwards, so shift both ends by a day;
+            # backwards (b < a) it counts (end, begin], which is already -(weekdays in (b, a])
+            start = np.where(mask, 0, a.values - _EPOCH).astype("datetime64[D]")
+            end = np.where(mask, 0, b.values - _EPOCH).astype("datetime64[D]")
+            one = np.timedelta64(1, "D")
+            counts = np.where(end >= start, np.busday_count(start + one, end + one), np.busday_count(start, end))
+            return Col("number", counts.astype(np.float64), mask)
         if node.func in ("min", "max"):
             kinds = {kind_of(a) for a in args}
             if len(kinds) != 1 or kinds - {"number", "date"}:

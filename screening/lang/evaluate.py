@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Mapping
 
 from screening.lang import nodes as n
-from screening.lang.functions import days, rating
+from screening.lang.functions import business_days, days, rating
 
 Env = Mapping[str, object]
 
@@ -159,6 +159,8 @@ def _call(node: n.Call, env: Env) -> object:
         return max(args)  # type: ignore[type-var]
     if node.func == "days":
         return days(args[0], args[1])  # type: ignore[arg-type]
+    if node.func == "business_days":
+        return business_days(args[0], args[1])  # type: ignore[arg-type]
     if node.func == "rating":
         return rating(args[0])  # type: ignore[arg-type]
     if node.func == "date":

@@ -23,6 +23,26 @@ def rating(value: str | None) -> int | None:
     return RATING_RANK.get(text, RATING_RANK.get(text.upper()))
 
 
+def business_days(a: dt.date | None, b: dt.date | None) -> int | None:
+    """Business days (Monday to Friday) from ``a`` to ``b``: the weekdays after ``a`` up to and
+    including ``b``; negative when ``b`` is before ``a``. No public holidays are skipped.
+
+    ``business_days(date('2026-02-17'), date('2026-04-21')) == 45``, as the approval flow's
+    ``business_days: true`` deadlines count.
+    """
+    if a is None or b is None:
+        return None
+    if b < a:
+        return -business_days(b, a)  # type: ignore[operator]
+    whole_weeks, extra = divmod((b - a).days, 7)
+    count = whole_weeks * 5
+    weekday = a.weekday()
+    for step in range(1, extra + 1):
+        if (weekday + step) % 7 < 5:
+            count += 1
+    return count
+
+
 def days(a: dt.date | None, b: dt.date | None) -> int | None:
     """Days from ``a`` to ``b`` (b - a)."""
     if a is None or b is None:

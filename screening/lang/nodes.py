@@ -14,7 +14,7 @@ Value = Union[None, bool, int, float, str, dt.date, tuple, dict]
 
 COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=", "in", "not in")
 NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not in", "not in": "in"}
-FUNCTIONS = ("missing", "date", "days", "abs", "min", "max", "rating")
+FUNCTIONS = ("missing", "date", "days", "business_days", "abs", "min", "max", "rating")
 #: Aggregates over the candidate list, allowed only in portfolio rules (CONTRACT.md §10).
 AGGREGATES = ("total", "average", "count")
 

@@ -15,7 +15,7 @@ from screening.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH
 
 _CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.In: "in", ast.NotIn: "not in"}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-_ARITY = {"missing": (1, 1), "date": (1, 1), "days": (2, 2), "abs": (1, 1), "min": (2, 99), "max": (2, 99), "rating": (1, 1)}
+_ARITY = {"missing": (1, 1), "date": (1, 1), "days": (2, 2), "business_days": (2, 2), "abs": (1, 1), "min": (2, 99), "max": (2, 99), "rating": (1, 1)}
 _DESCRIBE = {
     ast.Attribute: "attribute access", ast.Lambda: "lambda", ast.ListComp: "comprehension",
     ast.SetComp: "comprehension", ast.DictComp: "comprehension", ast.GeneratorExp: "comprehension",
@@ -171,7 +171,7 @@ class _Builder:
 
     def _call(self, node: ast.Call, text: str) -> n.Node:
         if not isinstance(node.func, ast.Name):
-            return self.fail("only the functions missing, date, days, abs, min, max, rating may be called", node)
+            return self.fail("only the functions missing, date, days, business_days, abs, min, max, rating may be called", node)
         name = node.func.id
         if name in n.AGGREGATES:
             return self._aggregate(node, name, text)

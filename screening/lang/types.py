@@ -199,10 +199,10 @@ class _Checker:
         f = node.func
         if f == "missing":
             return BOOL
-        if f == "days":
+        if f in ("days", "business_days"):
             for a, t in zip(node.args, types):
                 if not _compatible(t, DATE):
-                    self.err(f"days() takes dates, but this is a {t}", a)
+                    self.err(f"{f}() takes dates, but this is a {t}", a)
             return NUMBER
         if f == "abs":
             if not _compatible(types[0], NUMBER):

@@ -158,6 +158,8 @@ class RulePack:
     #: decision tables by name (CONTRACT.md §13); their names are in ``derive_order`` with the
     #: derived fields, in one dependency order (a table may read a derived field and vice versa)
     tables: dict[str, "PackTable"] = field(default_factory=dict)
+    #: the input field that names a candidate in reports (header ``label:``), or None
+    label: str | None = None
 
     def derived_reads(self, name: str) -> list[str]:
         """The names a derived field's expression or a table's inputs and cells read."""

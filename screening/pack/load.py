@@ -145,7 +145,7 @@ class _Loader:
         headers = [(d, f) for d, f in parsed if f.has_header]
         for doc, pf in parsed:
             if not pf.has_header:
-                for key in ("version", "title", "extends", "drop"):
+                for key in ("version", "title", "label", "extends", "drop"):
                     if key in doc.data:  # type: ignore[operator]
                         self.err(f"'{key}' belongs in the pack header (the file with 'pack:')",
                                  Place(doc.file, doc.line_of((key,))), key)
@@ -167,6 +167,7 @@ class _Loader:
         rules: list[PackRule] = []
         prules: list[PackRule] = []
         scope: str | None = None
+        label: str | None = None
         flow, flow_place = None, None
         finance: PackFinance | None = None
         table_sources: dict[str, TableSource] = {}
@@ -190,6 +191,7 @@ class _Loader:
             for r in base.portfolio_rules:
                 prules = [x for x in prules if x.id != r.id] + [r]
             scope = base.portfolio_scope
+            label = base.label or label
             if base.flow is not None:
                 flow, flow_place = base.flow, base.flow_place
             if base.finance is not None:
@@ -335,7 +337,7 @@ class _Loader:
             self._check_rule(rule, names, fields, params)
         self._check_dropped(names)
         for rule in prules:
-            check_portfolio_rule(rule, names, fields, self.err)
+            check_portfolio_rule(rule, names, [*fields, *table_sources], self.err)
         rule_ids = {r.id for r in rules}
         portfolio_ids = {r.id for r in prules}
         for t in own_tests:
@@ -367,7 +369,21 @@ class _Loader:
             flow_place=flow_place, derive_order=derive_order, hash=f"sha256:{digest}", lineage=lineage,
             files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", tables=tables,
             finance=finance,
+            label=self._label(header.label or label, fields, Place(hdoc.file, hdoc.line_of(("label",)))),
         )
+
+    def _label(self, label: str | None, fields: dict[str, PackField], place: Place) -> str | None:
+        """The field naming a candidate: the header's ``label``, inherited, else ``name`` if declared."""
+        if label is None:
+            return "name" if "name" in fields and not fields["name"].is_derived else None
+        if label not in fields or fields[label].is_derived:
+            inputs = [n for n, f in fields.items() if not f.is_derived]
+            from difflib import get_close_matches
+            close = get_close_matches(label, inputs, n=1)
+            self.err(f"'label' names '{label}', which is not an input field of the pack"
+                     + (f"; did you mean '{close[0]}'?" if close else ""), place, "label")
+            return None
+        return label
 
     def _dup(self, kind: str, name: str, place: Place, seen: dict[str, Place]) -> bool:
         if name in seen:
@@ -379,10 +395,13 @@ class _Loader:
     def _param_type(self, name: str, spec, place: Place) -> Type:
         if spec.values is None:
             return type_of_value(spec.value)
-        types = {str(type_of_value(v.value)) for v in spec.values}
-        if len(types) > 1:
+        # an empty list or mapping takes the type of the others (a list that starts empty is still a list of strings)
+        typed = [type_of_value(v.value) for v in spec.values if v.value not in ([], {})] or [type_of_value(spec.values[0].value)]
+        types = {str(t) for t in typed}
+        if len(types) > 1 or len({type_of_value(v.value).kind for v in spec.values}) > 1:
+            types |= {str(type_of_value(v.value)) for v in spec.values}
             self.err(f"parameter '{name}' has values of different types over time: {', '.join(sorted(types))}", place)
-        return type_of_value(spec.values[0].value)
+        return typed[0]
 
     def _scope(self, fields: dict[str, PackField], params: dict[str, PackParameter]) -> dict[str, Type]:
         scope: dict[str, Type] = {k: Type(v) if v != "list" else FIELD_TYPES["list"] for k, v in BUILTIN_NAMES.items()}

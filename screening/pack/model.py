@@ -359,6 +359,8 @@ class PackFile(_Strict):
     version: StrictStr | None = None
     title: StrictStr | None = None
     description: StrictStr | None = None
+    #: the field that names a candidate in reports (default: ``name`` where the pack declares it)
+    label: StrictStr | None = None
     extends: list[StrictStr] = []
     drop: list[StrictStr] = []
     fields: dict[StrictStr, FieldSpec] = {}
@@ -370,7 +372,7 @@ class PackFile(_Strict):
     tables: dict[Annotated[StrictStr, Field(pattern=IDENT_PATTERN)], TableSpec] = {}
     finance: FinanceSpec | None = None
 
-    HEADER_KEYS: ClassVar[tuple[str, ...]] = ("pack", "version", "title", "description", "extends", "drop")
+    HEADER_KEYS: ClassVar[tuple[str, ...]] = ("pack", "version", "title", "description", "label", "extends", "drop")
 
     @property
     def has_header(self) -> bool:

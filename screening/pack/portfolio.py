@@ -10,12 +10,12 @@ expressions of the same language (``{total(equity_usd) / total(amount_usd):.1%}`
 from __future__ import annotations
 
 import string
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from screening.lang import nodes as n
 from screening.lang.parse import ExpressionError, parse_expression, unparse
 from screening.lang.types import BOOL, Type, TypeErrors, check_expression
-from screening.pack.compiled import BUILTIN_NAMES, PackField, PackRule, Place
+from screening.pack.compiled import BUILTIN_NAMES, PackRule, Place
 
 Report = Callable[[str, Place, str], None]
 _OUTCOMES = ("fail", "pass_", "missing", "not_applicable")
@@ -78,9 +78,8 @@ def compile_portfolio_rule(rule: PackRule, report: Report) -> None:
                 rule.aggregates.setdefault(aggregate_key(agg), agg)
 
 
-def check_portfolio_rule(rule: PackRule, names: Mapping[str, Type], fields: Mapping[str, PackField],
-                         report: Report) -> None:
-    """Type-check a portfolio rule; a field read outside an aggregate is an error."""
+def check_portfolio_rule(rule: PackRule, names: Mapping[str, Type], fields: Iterable[str], report: Report) -> None:
+    """Type-check a portfolio rule; a field (or decision table) read outside an aggregate is an error."""
     candidate_names = set(fields) | (set(BUILTIN_NAMES) - {"as_of"})
     checks: list[tuple[str, n.Node, Type | None, Place]] = []
     for key, expr in (("applies_if", rule.applies_if), ("require", rule.require)):

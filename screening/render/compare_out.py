@@ -58,7 +58,34 @@ def compare_csv(c: Comparison) -> str:
             w.writerow([neutralise(x or "") for x in (
                 d.id, d.verdict_a, d.verdict_b, r.rule, r.outcome_a, r.outcome_b, r.cause, r.explanation,
                 _parameters(r), r.fix_a, r.fix_b, r.source)])
+    if c.portfolio is not None:  # the package under each pack, rows with candidate "*portfolio*"
+        p = c.portfolio
+        for r in p.rules:
+            w.writerow([neutralise(x or "") for x in (
+                "*portfolio*", p.verdict_a, p.verdict_b, r.rule, r.outcome_a, r.outcome_b, "portfolio",
+                f"A: {r.message_a or 'no such rule'} | B: {r.message_b or 'no such rule'}", "", "", "", r.source)])
     return buf.getvalue()
+
+
+def portfolio_lines(c: Comparison) -> list[str]:
+    """Markdown: does the package fit under each pack?"""
+    p = c.portfolio
+    if p is None:
+        return []
+    a, b = c.names
+    lines = ["## The package under each position", "",
+             f"| | {md_cell(a)} | {md_cell(b)} |", "| --- | --- | --- |",
+             f"| verdict | {p.verdict_a or 'no portfolio rules'} | {p.verdict_b or 'no portfolio rules'} |",
+             f"| candidates in scope | {p.candidates_a if p.candidates_a is not None else '—'} ({p.scope_a or '—'}) | "
+             f"{p.candidates_b if p.candidates_b is not None else '—'} ({p.scope_b or '—'}) |", ""]
+    for r in p.rules:
+        lines.append(f"- **{md_cell(r.rule)}** ({md_cell(r.title)}): {r.outcome_a or 'no such rule'} under {md_cell(a)}, "
+                     f"{r.outcome_b or 'no such rule'} under {md_cell(b)}  ")
+        for name, msg in ((a, r.message_a), (b, r.message_b)):
+            if msg:
+                lines.append(f"  {md_cell(name)}: {md_cell(msg)}  ")
+    lines.append("")
+    return lines
 
 
 def compare_markdown(c: Comparison) -> str:
@@ -80,6 +107,7 @@ def compare_markdown(c: Comparison) -> str:
             lines.append(f"| {kinds[p.kind]}: **{md_cell(p.name)}** | {md_cell(p.a if p.a is not None else '—')} | "
                          f"{md_cell(p.b if p.b is not None else '—')} | {md_cell(', '.join(p.candidates) or '—')} |")
         lines.append("")
+    lines += portfolio_lines(c)
     if not c.differences:
         lines.append("No candidate's verdict or outcomes differ.")
     for d in c.differences:
@@ -139,3 +167,13 @@ def print_comparison(c: Comparison, console: Console) -> None:
                         + (f" {_parameters(r)}" if r.parameters else "") for r in d.rules)
         table.add_row(Text(d.id), Text(d.verdict_a), Text(d.verdict_b), Text(why or "—"))
     console.print(table)
+    if c.portfolio is not None:
+        p = c.portfolio
+        port = Table(title="The package under each position", show_lines=True)
+        for col in ("portfolio rule", a, b):
+            port.add_column(col, overflow="fold")
+        port.add_row(Text("verdict"), Text(p.verdict_a or "no portfolio rules"), Text(p.verdict_b or "no portfolio rules"))
+        for r in p.rules:
+            port.add_row(Text(r.rule), Text(f"{r.outcome_a or '—'}: {r.message_a}" if r.outcome_a else "no such rule"),
+                         Text(f"{r.outcome_b or '—'}: {r.message_b}" if r.outcome_b else "no such rule"))
+        console.print(port)

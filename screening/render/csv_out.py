@@ -28,11 +28,15 @@ def csv_parts(result: RunResult) -> Iterator[str]:
     """The text of results.csv, in pieces; a traced run is read a rule at a time over columns."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    label = result.label
+    writer.writerow(COLUMNS + ([label] if label else []))  # the pack's label field (name) last, after the contract's
     if result.trace is None:
-        for c in result.candidates:
+        names = result.labels()
+        for i, c in enumerate(result.candidates):
+            named = [neutralise(names[i])] if label else []
             for o in c.outcomes:
-                writer.writerow([neutralise(c.id), o.rule, o.category, o.severity, o.outcome, neutralise(o.message)])
+                writer.writerow([neutralise(c.id), o.rule, o.category, o.severity, o.outcome, neutralise(o.message),
+                                 *named])
         yield buf.getvalue() + _portfolio_rows(result)
         return
     import numpy as np
@@ -48,12 +52,16 @@ def csv_parts(result: RunResult) -> Iterator[str]:
     for j in range(count):
         messages[:, j] = [neutralise(m) for m in ex.messages(j).tolist()]
     ids = np.array([neutralise(str(i)) for i in trace.frame["id"].tolist()], dtype=object)
+    names = np.array([neutralise(n) for n in result.labels()], dtype=object) if label else None
     for start in range(0, len(trace), BLOCK):
         stop = min(start + BLOCK, len(trace))
         size = stop - start
-        writer.writerows(zip(np.repeat(ids[start:stop], count).tolist(), np.tile(rule_ids, size).tolist(),
-                             np.tile(categories, size).tolist(), np.tile(severities, size).tolist(),
-                             outcomes[trace.codes[start:stop].ravel()].tolist(), messages[start:stop].ravel().tolist()))
+        columns = [np.repeat(ids[start:stop], count).tolist(), np.tile(rule_ids, size).tolist(),
+                   np.tile(categories, size).tolist(), np.tile(severities, size).tolist(),
+                   outcomes[trace.codes[start:stop].ravel()].tolist(), messages[start:stop].ravel().tolist()]
+        if names is not None:
+            columns.append(np.repeat(names[start:stop], count).tolist())
+        writer.writerows(zip(*columns))
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()

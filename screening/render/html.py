@@ -106,13 +106,13 @@ def verdict_charts(result: RunResult) -> dict[str, str]:
     }
 
 
-def candidate_view(c: CandidateResult) -> dict[str, object]:
+def candidate_view(c: CandidateResult, label: str | None = "name") -> dict[str, object]:
     """What a report shows of one candidate: headline, every input, blocking and advisory findings."""
     notable = [o.as_dict() for o in c.outcomes if o.outcome in ("fail", "missing")]
     headline = [(k, c.inputs[k]) for k in HEADLINE if c.inputs.get(k) not in (None, "")]
     return {
         "id": c.id, "verdict": c.verdict, "row": c.row, "notable": notable, "headline": headline,
-        "name": c.inputs.get("name"),
+        "name": c.inputs.get(label) if label else None, "label": label,
         "inputs": [(k, v) for k, v in c.inputs.items() if k != "id"],
         "remedy": c.remedy.as_dict() if c.remedy else None,
         "failed": [o.rule for o in c.outcomes if o.severity == "blocking" and o.outcome == "fail"],
@@ -135,7 +135,7 @@ def rule_table(result: RunResult) -> list[dict[str, object]]:
 def render_html(result: RunResult) -> str:
     """The run report: summary by verdict, charts, candidates with their failed/missing rules and fixes."""
     return _ENV.get_template("run.html.j2").render(
-        run=result.run, summary=result.summary, candidates=[candidate_view(c) for c in result.candidates],
+        run=result.run, summary=result.summary, candidates=[candidate_view(c, result.label) for c in result.candidates],
         charts=verdict_charts(result), rules=rule_table(result),
         portfolio=result.portfolio.as_dict() if result.portfolio is not None else None,
     )

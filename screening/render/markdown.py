@@ -83,19 +83,23 @@ def render_markdown(result: RunResult) -> str:
         "",
         *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],
         *([""] if run.get("warnings") else []),
-        "| Candidate | Verdict | Failed (blocking) | Missing data (blocking) | Advisories |",
-        "| --- | --- | --- | --- | --- |",
+        "| Candidate |" + (f" {md_cell(result.label.capitalize())} |" if result.label else "")
+        + " Verdict | Failed (blocking) | Missing data (blocking) | Advisories |",
+        "| --- |" + (" --- |" if result.label else "") + " --- | --- | --- | --- |",
     ]
     views = list(candidate_views(result))
-    for c in views:
-        lines.append(f"| {md_cell(c.id)} | {c.verdict} | {md_cell(', '.join(c.failed) or '—')} | "
+    names = result.labels()
+    for i, c in enumerate(views):
+        named = f" {md_cell(names[i])} |" if result.label else ""
+        lines.append(f"| {md_cell(c.id)} |{named} {c.verdict} | {md_cell(', '.join(c.failed) or '—')} | "
                      f"{md_cell(', '.join(c.missing) or '—')} | {md_cell(', '.join(c.advisory) or '—')} |")
     lines.append("")
     lines += portfolio_lines(result)
-    for c in views:
+    for i, c in enumerate(views):
         if not c.notable:
             continue
-        lines += [f"## {md_cell(c.id)}: {c.verdict}", ""]
+        named = f" ({md_cell(names[i])})" if result.label and names[i] else ""
+        lines += [f"## {md_cell(c.id)}{named}: {c.verdict}", ""]
         if c.remedy is not None:
             lead = "To become eligible" if c.remedy.possible else "No single-input changes suffice"
             lines += [f"*{lead}:* {md_cell(c.remedy.text)}", ""]

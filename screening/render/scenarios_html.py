@@ -13,25 +13,11 @@ from html import escape
 import numpy as np
 
 from screening.outcomes import VERDICTS
-from screening.render.scenarios_out import band, deciding_text, headline, number, portfolio_line, share
+from screening.render.scenarios_out import band, deciding_text, headline, headline_field, number, portfolio_line, share
 from screening.render.svg import COLORS
 from screening.scenarios.result import CandidateScenario, ScenarioResult
 
-#: Preferred histogram fields, in order.
-HISTOGRAM_FIELDS = ("japan_irr", "project_irr")
 BINS = 30
-
-
-def histogram_field(result: ScenarioResult) -> str | None:
-    """The field each candidate's histogram shows (see the module docs)."""
-    finance = list(result.run.get("finance_fields", []))  # type: ignore[arg-type]
-    for name in HISTOGRAM_FIELDS:
-        if name in finance:
-            return name
-    if finance:
-        return finance[0]
-    marked = result.run.get("thresholds", {})
-    return next(iter(marked), None)  # type: ignore[call-overload]
 
 
 def share_bar(c: CandidateScenario, width: int = 420) -> str:
@@ -101,11 +87,13 @@ def histogram(name: str, samples: np.ndarray, floor: dict[str, object] | None, w
                      f'{escape(number(name, v))}</text>')
     if line is not None and floor is not None:
         lx = x(line)
-        label = f"floor {floor['parameter']} = {number(name, line)}"
+        label = f"floor {number(name, line)}" if len(str(floor["threshold"])) > 18 else \
+            f"floor {floor['threshold']} = {number(name, line)}"
         anchor = "start" if lx < width * 0.6 else "end"
         dx = 4 if anchor == "start" else -4
         parts.append(f'<line x1="{lx:.1f}" y1="{pad_t - 4}" x2="{lx:.1f}" y2="{base_y}" stroke="#1d2330" '
-                     f'stroke-width="1.5" stroke-dasharray="4 3"/>')
+                     f'stroke-width="1.5" stroke-dasharray="4 3"><title>{escape(str(floor["threshold"]))} = '
+                     f'{escape(number(name, line))} (rule {escape(str(floor["rule"]))})</title></line>')
         parts.append(f'<text x="{lx + dx:.1f}" y="{base_y + 26}" font-size="11" font-weight="600" '
                      f'text-anchor="{anchor}">{escape(label)}</text>')
     parts.append("</svg>")
@@ -118,12 +106,11 @@ def scenarios_html(result: ScenarioResult) -> str:
 
     from screening.render.html import render_template
 
-    field = histogram_field(result)
-    floors = result.run.get("thresholds", {})
+    field = headline_field(result)
     cards = []
     for c in result.candidates:
         samples = c.samples.get(field) if field else None
-        floor = floors.get(field) if field else None  # type: ignore[union-attr]
+        floor = c.floors.get(field) if field else None
         notable = [(rule, s) for rule, s in c.rules.items() if s["fail"] > 0 or s["missing"] > 0]
         notable.sort(key=lambda item: (result.rule(item[0]).severity != "blocking", -item[1]["fail"], -item[1]["missing"]))
         cards.append({
@@ -137,7 +124,7 @@ def scenarios_html(result: ScenarioResult) -> str:
                         ", ".join(f"{k} {share(v or 0.0)}" for k, v in stats.items() if v))
                        for name, stats in c.varied.items()],
         })
-    floor = floors.get(field) if field else None  # type: ignore[union-attr]
+    floor = next((c.floors[field] for c in result.candidates if field in c.floors), None) if field else None
     return render_template("scenarios.html.j2", r=result, run=result.run, headline=headline(result), cards=cards,
                            field=field, floor=floor, verdicts=VERDICTS, share=share, number=number,
                            portfolio_line=portfolio_line(result) if result.portfolio is not None else None)

@@ -67,6 +67,22 @@ def deciding_text(result: ScenarioResult, c: CandidateScenario) -> str:
     return f"{c.deciding_rule} ({share(c.rules[c.deciding_rule]['fail'])} of draws)"
 
 
+#: The finance field a report puts first (the terminal column, the HTML histogram), in order of preference.
+HEADLINE_FIELDS = ("japan_irr", "project_irr")
+
+
+def headline_field(result: ScenarioResult) -> str | None:
+    """Japan's IRR when the pack computes finance fields; else the first finance field, or else
+    the first varied number that a rule compares with a parameter (``irr`` against ``min_irr``)."""
+    finance = list(result.run.get("finance_fields", []))  # type: ignore[call-overload]
+    for name in HEADLINE_FIELDS:
+        if name in finance:
+            return name
+    if finance:
+        return finance[0]
+    return next((name for c in result.candidates for name in c.floors), None)
+
+
 def headline(result: ScenarioResult) -> str:
     run = result.run
     return (f"{run.get('spec_title') or 'Scenarios'}: {run['draws']:,} draws per candidate, seed {run['seed']}, "
@@ -83,7 +99,8 @@ def print_scenarios(result: ScenarioResult, console: Console) -> None:
     table.add_column("as listed")
     for verdict in VERDICTS:
         table.add_column(verdict, justify="right", style=VERDICT_STYLE[verdict])
-    finance = list(result.run.get("finance_fields", []))[:2]  # type: ignore[arg-type]
+    focus = headline_field(result)
+    finance = [focus] if focus in result.run.get("finance_fields", []) else []  # type: ignore[operator]
     for name in finance:
         table.add_column(f"{name} p50 (p5–p95)", overflow="fold")
     table.add_column("fails most often", overflow="fold")

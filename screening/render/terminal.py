@@ -26,17 +26,21 @@ def print_summary(result: RunResult, console: Console) -> None:
                   f"as of {run['as_of']}, {len(result.candidates)} candidates, engine {run['engine']}")
     verdicts = Table(title="Candidates", show_lines=False)
     verdicts.add_column("candidate", overflow="fold")
+    if result.label:
+        verdicts.add_column(result.label, overflow="fold")
     verdicts.add_column("verdict")
     verdicts.add_column("failed (blocking)", overflow="fold")
     verdicts.add_column("missing (blocking)", overflow="fold")
     shown = _first_rows(result, 50)
+    names = result.labels(50)
     finance = result.finance
     if finance is not None:
         verdicts.add_column("project IRR", justify="right")
         verdicts.add_column("Japan IRR", justify="right")
         verdicts.add_column("Japan made whole", justify="right")
     for i, (cid, verdict, failed, missing) in enumerate(shown):
-        cells = [Text(cid), Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
+        named = [Text(names[i] if i < len(names) else "")] if result.label else []
+        cells = [Text(cid), *named, Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
                  Text(", ".join(missing) or "—")]
         if finance is not None:
             f = finance.fields_of(i)
@@ -104,7 +108,8 @@ def _severities(result: RunResult) -> dict[str, str]:
 
 def print_candidate(candidate: CandidateResult, result: RunResult, console: Console) -> None:
     run = result.run
-    console.print(f"[bold]{candidate.id}[/]: [{VERDICT_STYLE[candidate.verdict]}]{candidate.verdict}[/] "
+    name = candidate.inputs.get(result.label) if result.label else None
+    console.print(f"[bold]{candidate.id}[/]" + (f" ({_escape(str(name))})" if name else "") + f": [{VERDICT_STYLE[candidate.verdict]}]{candidate.verdict}[/] "
                   f"under {run['pack']} {run['pack_version']} as of {run['as_of']}"
                   + (f" ({_unit(run)} {candidate.row})" if candidate.row else ""))
     table = Table(show_lines=True)
@@ -124,6 +129,11 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
         console.print(Text.assemble((f"{lead}: ", "bold"), candidate.remedy.text))
     if candidate.finance is not None:
         print_waterfall(candidate, result, console)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+    return escape(text)
 
 
 def _unit(run: dict) -> str:

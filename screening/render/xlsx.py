@@ -107,15 +107,17 @@ def _cell_value(value: object) -> object:
 def render_xlsx(result: RunResult) -> bytes:
     """The workbook as bytes (nothing written to disk here)."""
     wb = Workbook(write_only=True)
-    input_columns = list(dict.fromkeys(k for c in result.candidates for k in c.inputs if k != "id"))
-    rows = [[c.id, c.verdict, _rules(c, "blocking", ("fail",)), _rules(c, "blocking", ("missing",)),
+    label = result.label
+    input_columns = list(dict.fromkeys(k for c in result.candidates for k in c.inputs if k not in ("id", label)))
+    named = [label] if label else []  # the candidate's name next to its id; the kept columns follow
+    rows = [[c.id, *(c.inputs.get(k) for k in named), c.verdict, _rules(c, "blocking", ("fail",)), _rules(c, "blocking", ("missing",)),
              _rules(c, "advisory", ("fail", "missing")), c.remedy.text if c.remedy else None, c.row,
              *(c.inputs.get(k) for k in input_columns)]
             for c in result.candidates]
-    write_table(wb, "Summary", ["candidate", "verdict", "failed (blocking)", "missing (blocking)", "advisories",
-                                "to become eligible", "row", *input_columns], rows,
-                [28, 12, 32, 32, 32, 50, 6, *(18 for _ in input_columns)],
-                styles={1: lambda verdict: {"fill": VERDICT_FILL.get(str(verdict), HEADER_FILL)}})
+    write_table(wb, "Summary", ["candidate", *named, "verdict", "failed (blocking)", "missing (blocking)",
+                                "advisories", "to become eligible", "row", *input_columns], rows,
+                [28, *(40 for _ in named), 12, 32, 32, 32, 50, 6, *(18 for _ in input_columns)],
+                styles={1 + len(named): lambda verdict: {"fill": VERDICT_FILL.get(str(verdict), HEADER_FILL)}})
 
     detail = ([c.id, c.verdict, o.rule, o.title, o.category, o.severity, o.outcome, o.message,
                o.fix.text if o.fix else None, "; ".join(f"{k} = {for_people(v)}" for k, v in o.values.items()), o.source]

@@ -7,7 +7,7 @@ cash_growth)^(k-1)`` on anniversary k = 1 ... ``life_years``) as varied in that 
 ``cashflows: {cash: ..., invest: ...}`` factors then scale every cash and every investment flow
 of the row, whichever source it came from. The waterfall's terms are evaluated over the chunk's
 columns; a term out of its range in a draw makes that draw's Japan fields missing (the listed
-figures are checked beforehand by :func:`screening.finance.compute.compute_finance`, which
+figures are checked beforehand by :func:`screening.finance.compute.finance_frame`, which
 refuses them with a message).
 """
 

@@ -70,12 +70,13 @@ class CandidateScenario:
     finance: dict[str, dict[str, float | None]] = field(default_factory=dict)
     varied: dict[str, dict[str, float | None]] = field(default_factory=dict)
     deciding_rule: str | None = None  # the blocking rule failing in the most draws
+    floors: dict[str, dict[str, object]] = field(default_factory=dict)  # field -> the threshold a rule compares it with
     samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # for histograms; not in the JSON
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "draws": self.draws, "baseline": self.baseline, "verdicts": self.verdicts,
                 "rules": self.rules, "finance": self.finance, "varied": self.varied,
-                "deciding_rule": self.deciding_rule}
+                "deciding_rule": self.deciding_rule, "floors": self.floors}
 
 
 @dataclass

@@ -14,6 +14,7 @@ field is rounded to a whole number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Mapping, Sequence
 
@@ -21,9 +22,12 @@ import numpy as np
 import pandas as pd
 
 from screening import __version__
+from screening.derive import with_derived
 from screening.engines.vector import build_frame, decide_frame, field_kinds, with_derived_frame
 from screening.engines.vector_columns import Col, from_series, to_array
 from screening.outcomes import VERDICTS, now_utc
+from screening.lang import nodes as n
+from screening.lang.evaluate import evaluate
 from screening.pack.compiled import ResolvedPack
 from screening.scenarios.result import CandidateScenario, RuleInfo, ScenarioResult, spread, value_shares
 from screening.scenarios.sampling import sample, stream
@@ -176,6 +180,8 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
     variations = _Variations(streams, ids, n_seed, n_draws)
     numeric_varied = [name for name in streams if name not in spec.vary or kinds[name] in ("number", "integer")]
     reported = list(finance_fields) + list(streams)
+    floors = floor_rules(resolved, [*finance_fields, *numeric_varied])
+    listed = with_derived(resolved, base_rows) if floors else []
     portfolio = None
     if getattr(pack, "portfolio_rules", None):
         from screening.scenarios.portfolio import DrawPortfolio
@@ -208,8 +214,10 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
             for name, (vals, mask) in values.items():
                 acc.values.setdefault(name, []).append((vals[start:stop], mask[start:stop]))
             if d1 == n_draws:
-                finished.append(_finish(ids[ci], str(baseline[ci]), acc, n_draws, rules, blocking,
-                                        list(finance_fields), numeric_varied, streams, kinds))
+                done_candidate = _finish(ids[ci], str(baseline[ci]), acc, n_draws, rules, blocking,
+                                         list(finance_fields), numeric_varied, streams, kinds)
+                done_candidate.floors = floors_of(resolved, listed[ci], floors) if floors else {}
+                finished.append(done_candidate)
                 del pending[ci]
                 variations.close(ci)
             start = stop
@@ -223,7 +231,6 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
         "draws": n_draws, "seed": n_seed, "as_of": resolved.as_of.isoformat(),
         "vary": {name: {"how": v.describe(), "source": v.source} for name, v in streams.items()},
         "finance_fields": list(finance_fields),
-        "thresholds": thresholds(resolved, [*finance_fields, *numeric_varied]),
         "engine": f"vector (pandas {pd.__version__})", "random": f"numpy {np.__version__} PCG64",
         "tool_version": __version__, "started_at": now_utc(),
     }
@@ -232,25 +239,35 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
                           portfolio=portfolio.result(resolved) if portfolio is not None and base_rows else None)
 
 
-def thresholds(resolved: ResolvedPack, names: Sequence[str]) -> dict[str, dict[str, object]]:
-    """For each of ``names``, the first blocking rule comparing it with a numeric parameter
-    (``japan_irr >= min_japan_irr``): the line a histogram of that field marks."""
-    from screening.lang import nodes as n
-
-    found: dict[str, dict[str, object]] = {}
+def floor_rules(resolved: ResolvedPack, names: Sequence[str]) -> dict[str, tuple[str, str, n.Node]]:
+    """For each of ``names``, the first blocking rule (then advisory) that compares it with an
+    expression reading no varied quantity: ``(rule id, comparison that passes, other side)``."""
+    found: dict[str, tuple[str, str, n.Node]] = {}
+    flip = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
     for rule in sorted(resolved.pack.rules, key=lambda r: r.spec.severity.value != "blocking"):
         for node in rule.require.walk():
-            if not isinstance(node, n.Compare) or node.op not in ("<", "<=", ">", ">="):
+            if not isinstance(node, n.Compare) or node.op not in flip:
                 continue
-            for side, other in ((node.left, node.right), (node.right, node.left)):
+            for side, other, op in ((node.left, node.right, node.op), (node.right, node.left, flip[node.op])):
                 if isinstance(side, n.Name) and side.id in names and side.id not in found \
-                        and isinstance(other, n.Name) and other.id in resolved.params:
-                    value = resolved.params[other.id]
-                    if isinstance(value, (int, float)) and not isinstance(value, bool):
-                        op = node.op if side is node.left else {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[node.op]
-                        found[side.id] = {"parameter": other.id, "value": float(value), "rule": rule.id,
-                                          "passes": op}
+                        and not set(other.names()) & set(names):
+                    found[side.id] = (rule.id, op, other)
     return {name: found[name] for name in names if name in found}
+
+
+def floors_of(resolved: ResolvedPack, row: Mapping[str, object],
+              rules: Mapping[str, tuple[str, str, n.Node]]) -> dict[str, dict[str, object]]:
+    """The floor (or ceiling) each rule of :func:`floor_rules` sets for one candidate at its listed figures."""
+    env = {**row, **resolved.constants()}
+    out: dict[str, dict[str, object]] = {}
+    for name, (rule_id, op, other) in rules.items():
+        try:
+            value = evaluate(other, env)
+        except (TypeError, ValueError, ZeroDivisionError):
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            out[name] = {"rule": rule_id, "passes": op, "threshold": other.text, "value": float(value)}
+    return out
 
 
 def _decide(resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray, finance: FinanceHook | None,
@@ -293,5 +310,5 @@ def _finish(cid: str, baseline: str, acc: _Pending, draws: int, rules: Sequence,
     step = max(1, draws // HISTOGRAM_SAMPLES)
     samples = {name: joined[name][0][::step][~joined[name][1][::step]] for name in [*finance_fields, *numeric_varied]
                if kinds.get(name) != "date"}
-    return CandidateScenario(cid, draws, baseline, verdicts, shares, finance, varied, deciding, samples)
+    return CandidateScenario(cid, draws, baseline, verdicts, shares, finance, varied, deciding, samples=samples)
 
