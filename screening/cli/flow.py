@@ -38,9 +38,26 @@ def apply_cmd(
         raise cli._fail(refusals, f"{len(refusals)} event(s) refused, the others recorded (--partial)")
 
 
+def _recorded_pack_note(rules: Optional[Path], db: Path) -> object:
+    """Load ``--rules`` if given; say so when its hash differs from the pack the record was applied with."""
+    from screening.flow.store import recorded_flow
+
+    pack = cli.load(rules) if rules is not None else None
+    stored = cli.guarded(lambda: recorded_flow(db))
+    if stored is not None:
+        cli.out.print(f"flow of pack {stored.pack} {stored.pack_version} ({stored.pack_hash[:19]}…), "
+                      f"stored in {db} on {stored.recorded_at[:10]}")
+        if pack is not None and pack.hash != stored.pack_hash:
+            cli.err.print(f"note: --rules {rules} is pack {pack.name} {pack.version} ({pack.hash[:19]}…), not the "
+                          f"pack the record was applied with ({stored.pack} {stored.pack_version}, "
+                          f"{stored.pack_hash[:19]}…); showing the record's own flow")
+    return pack
+
+
 @flow_app.command("status")
 def status_cmd(
-    rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack with the flow."),
+    rules: Optional[Path] = typer.Option(None, "--rules", "-r",
+                                         help="Rule pack with the flow (optional: the record stores its flow)."),
     db: Path = typer.Option(Path("reports/flow.sqlite"), "--db", help="The approval-flow record."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date to show (default: today)."),
 ) -> None:
@@ -50,8 +67,8 @@ def status_cmd(
     from screening.flow.store import status
 
     date = cli.parse_date(as_of, "--as-of")
-    pack = cli.load(rules)
-    positions = cli.guarded(lambda: status(pack, db, date))
+    pack = _recorded_pack_note(rules, db)
+    positions = cli.guarded(lambda: status(pack, db, date))  # type: ignore[arg-type]
     table = Table(title=f"Approval flow on {date.isoformat()}")
     for col in ("candidate", "stage", "since", "deadline", "days left"):
         table.add_column(col)
@@ -67,12 +84,15 @@ def status_cmd(
 def history_cmd(
     candidate_id: str = typer.Option(..., "--id", help="The candidate."),
     db: Path = typer.Option(Path("reports/flow.sqlite"), "--db", help="The approval-flow record."),
+    rules: Optional[Path] = typer.Option(None, "--rules", "-r",
+                                         help="Rule pack: checked against the pack the record was applied with."),
 ) -> None:
     """The audit trail of one candidate: who did what, when, with the note."""
     from rich.table import Table
 
     from screening.flow.store import history
 
+    _recorded_pack_note(rules, db)
     rows = cli.guarded(lambda: history(db, candidate_id))
     if not rows:
         raise cli._fail([Problem(f"no events recorded for '{candidate_id}'", file=str(db))])

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from screening.limits import MAX_CELL_CHARS
 from screening.errors import MAX_PROBLEMS, InputError, Problem
 
 REQUIRED = ("event_id", "candidate_id", "event", "date", "by")
@@ -38,11 +39,21 @@ def read_events(path: str | Path) -> list[Event]:
     file = str(path)
     if not p.is_file():
         raise InputError([Problem("no such file", file=file)])
-    text = p.read_bytes().decode("utf-8-sig", errors="strict")
+    data = p.read_bytes()
+    try:
+        text = data.decode("utf-8-sig", errors="strict")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError([Problem(f"not UTF-8 text (byte {exc.start})", file=file, line=line)]) from None
     raw: list[tuple[int, dict[str, object]]] = []
     problems: list[Problem] = []
     if p.suffix.lower() == ".csv":
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        csv.field_size_limit(MAX_CELL_CHARS)
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            records = list(reader)
+        except csv.Error as exc:
+            raise InputError([Problem(f"malformed CSV: {exc}", file=file, row=reader.line_num)]) from None
         if not records:
             raise InputError([Problem("the file is empty (no header row)", file=file)])
         header = [h.strip() for h in records[0]]
@@ -62,6 +73,9 @@ def read_events(path: str | Path) -> list[Event]:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"malformed JSON: {exc.msg}", file=file, line=n))
+                continue
+            except RecursionError:
+                problems.append(Problem("malformed JSON: nested too deeply", file=file, line=n))
                 continue
             if not isinstance(obj, dict):
                 problems.append(Problem("not an object", file=file, line=n))

@@ -19,10 +19,11 @@ from screening.errors import InputError, Problem
 from screening.flow.events import Event, read_events
 from screening.flow.machine import FlowMachine
 from screening.flow.model import Flow, compile_flow
+from screening.flow.record import RecordedFlow, latest_definition, store_definition
 from screening.pack.compiled import RulePack
 
 DEFAULT_DB = "reports/flow.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MIGRATIONS: dict[int, list[str]] = {
     1: [
         """CREATE TABLE events (
@@ -44,6 +45,21 @@ MIGRATIONS: dict[int, list[str]] = {
            BEGIN SELECT RAISE(ABORT, 'the event record is append-only'); END""",
         """CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
            BEGIN SELECT RAISE(ABORT, 'the event record is append-only'); END""",
+    ],
+    # 2: the record describes itself: the flow definition each event was applied under.
+    2: [
+        """CREATE TABLE flow_definitions (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            pack         TEXT NOT NULL,
+            pack_version TEXT NOT NULL,
+            pack_hash    TEXT NOT NULL,
+            definition   TEXT NOT NULL,
+            recorded_at  TEXT NOT NULL)""",
+        """CREATE TRIGGER flow_definitions_append_only_update BEFORE UPDATE ON flow_definitions
+           BEGIN SELECT RAISE(ABORT, 'the flow definitions are append-only'); END""",
+        """CREATE TRIGGER flow_definitions_append_only_delete BEFORE DELETE ON flow_definitions
+           BEGIN SELECT RAISE(ABORT, 'the flow definitions are append-only'); END""",
+        "ALTER TABLE events ADD COLUMN flow_id INTEGER REFERENCES flow_definitions (id)",
     ],
 }
 
@@ -138,6 +154,7 @@ def apply_events(pack: RulePack, events_path: str | Path, db: str | Path, *, kno
     file = str(events_path)
     try:
         con.execute("BEGIN IMMEDIATE")
+        flow_id = store_definition(con, pack)
         state = _last(con)
         recorded = {eid: (cid, ev, date, by, note) for eid, cid, ev, date, by, note in
                     con.execute("SELECT event_id, candidate_id, event, date, by_body, note FROM events")}
@@ -172,9 +189,9 @@ def apply_events(pack: RulePack, events_path: str | Path, db: str | Path, *, kno
                 continue
             con.execute(
                 "INSERT INTO events (event_id, candidate_id, event, date, by_body, note, from_stage, to_stage, pack,"
-                " source_file, source_row, applied_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " source_file, source_row, applied_at, flow_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (e.event_id, e.candidate_id, e.event, e.date.isoformat(), e.by, e.note, current, target, pack.name,
-                 Path(file).name, e.row, now))
+                 Path(file).name, e.row, now, flow_id))
             state[e.candidate_id] = (target, e.date)
             seen_here[e.event_id] = e
             accepted += 1
@@ -191,15 +208,35 @@ def apply_events(pack: RulePack, events_path: str | Path, db: str | Path, *, kno
     return accepted, duplicates, refusals
 
 
-def status(pack: RulePack, db: str | Path, as_of: dt.date) -> list[Position]:
-    """Every recorded candidate's stage on ``as_of`` (events dated after it are not yet counted)."""
-    flow = compile_flow(pack)
+def recorded_flow(db: str | Path) -> RecordedFlow | None:
+    """The flow definition stored by the last ``flow apply`` (None for a record made before schema 2)."""
     con = connect(db, create=False)
     try:
+        return latest_definition(con)
+    finally:
+        con.close()
+
+
+def status(pack: RulePack | None, db: str | Path, as_of: dt.date) -> list[Position]:
+    """Every recorded candidate's stage on ``as_of`` (events dated after it are not yet counted).
+
+    The flow is the one stored in the record; a record made before schema 2 holds none, and then
+    ``pack``'s flow is used (InputError if no pack is given).
+    """
+    con = connect(db, create=False)
+    try:
+        stored = latest_definition(con)
         rows = con.execute("SELECT candidate_id, to_stage, date FROM events WHERE date <= ? ORDER BY seq",
                            (as_of.isoformat(),)).fetchall()
     finally:
         con.close()
+    if stored is not None:
+        flow = stored.flow
+    elif pack is not None:
+        flow = compile_flow(pack)
+    else:
+        raise InputError([Problem("this record was made before flow definitions were stored in it: give --rules "
+                                  "PACK (the next `flow apply` stores the definition)", file=str(db))])
     last: dict[str, tuple[str, dt.date]] = {}
     for cid, stage, date in rows:
         last[cid] = (stage, dt.date.fromisoformat(date))
