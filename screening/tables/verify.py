@@ -11,7 +11,8 @@ on a product of atoms, and:
   one such atom per input);
 * an input region is uncovered iff some product of atoms matches no row (checked over the whole
   product; tables whose product exceeds :data:`MAX_REGIONS` are reported as not verified);
-* a row never matches iff one of its cells holds on no atom.
+* a row never matches iff one of its cells holds on no atom; under ``first``, a row is never
+  reached iff every product of atoms it matches is matched by an earlier row.
 
 Missing inputs are not part of the domain (their rules are the three-valued ones). Tables with
 ``else`` have no gaps by construction; under ``first`` and ``collect_*`` overlaps are intended.
@@ -89,7 +90,7 @@ def verify_table(table: PackTable, resolved: ResolvedPack) -> list[Finding]:
             live.append(row)
     if table.hit == "unique":
         findings.extend(_overlaps(table, live, holds, domains))
-    if table.else_value is None:
+    if table.else_value is None or table.hit == "first":
         findings.extend(_gaps(table, live, holds, domains))
     return findings
 
@@ -122,10 +123,22 @@ def _gaps(table: PackTable, rows: list, holds: Mapping[int, Mapping[str, list[bo
         return [Finding(table.name, "unverified", (), text=(
             f"table {table.name}: gaps not checked ({size:,} input regions; at most {MAX_REGIONS:,})"))]
     gaps = []
+    reached: set[int] = set()
     for combo in itertools.product(*(range(len(domains[k])) for k in names)):
-        if not any(all(holds[r.number][k][i] for k, i in zip(names, combo)) for r in rows):
+        first = next((r.number for r in rows if all(holds[r.number][k][i] for k, i in zip(names, combo))), None)
+        if first is None:
             gaps.append(combo)
+        else:
+            reached.add(first)
     found = []
+    if table.hit == "first":  # a row every input of which an earlier row already takes
+        for r in rows:
+            if r.number not in reached:
+                found.append(Finding(table.name, "dead", (r.number,), text=(
+                    f"table {table.name}: row {r.number} is never reached under 'first': "
+                    "earlier rows match every input it matches")))
+    if table.else_value is not None:
+        return found
     for combo in gaps[:MAX_SHOWN]:
         atoms = [domains[k][i] for k, i in zip(names, combo)]
         region = ", ".join(f"{k} {a.label}" for k, a in zip(names, atoms))
