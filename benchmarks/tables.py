@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from screening.derive import with_derived  # noqa: E402
-from screening.engines.vector import build_frame, frame_records, with_derived_frame  # noqa: E402
-from screening.pack.load import load_pack  # noqa: E402
-from screening.tables.verify import verify_table  # noqa: E402
+from screening.derive import with_derived
+from screening.engines.vector import build_frame, frame_records, with_derived_frame
+from screening.pack.load import load_pack
+from screening.tables.verify import verify_table
 
 SECTORS = ["energy", "metals", "semiconductors", "shipbuilding", "pharmaceuticals", "ai_quantum", "other"]
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from screening.explain import show
 from screening.lang import nodes as n
@@ -192,9 +192,7 @@ def _bounds(table: PackTable, name: str, constants: Mapping[str, object]) -> lis
             return
         for b in test.bounds:
             value = evaluate(b, constants)
-            if isinstance(value, tuple):
-                out.extend(value)
-            elif isinstance(value, dict):
+            if isinstance(value, tuple) or isinstance(value, dict):
                 out.extend(value)
             elif value is not None:
                 out.append(value)
@@ -220,7 +218,7 @@ def _atoms(table: PackTable, name: str, resolved: ResolvedPack, constants: Mappi
         default: object = resolved.as_of if kind == "date" else (0 if kind == "integer" else 0.0)
         return [Atom(default, "(any value)")]
     if kind == "date":
-        points = sorted({b.toordinal() for b in bounds if isinstance(b, dt.date)})
+        points = sorted({float(b.toordinal()) for b in bounds if isinstance(b, dt.date)})
         return [Atom(_as(kind, a.value), _relabel(kind, a.label)) for a in _line(points, discrete=True)]
     numbers = sorted({float(b) for b in bounds if isinstance(b, (int, float)) and not isinstance(b, bool)})
     return [Atom(_as(kind, a.value), a.label) for a in _line(numbers, discrete=kind == "integer")]
@@ -252,9 +250,9 @@ def _num(x: float) -> str:
 
 def _as(kind: str, value: object) -> object:
     if kind == "date":
-        return dt.date.fromordinal(int(value))  # type: ignore[arg-type]
+        return dt.date.fromordinal(int(value))  # type: ignore[call-overload]
     if kind == "integer":
-        return int(value)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[call-overload]
     return value
 
 
