@@ -196,3 +196,25 @@ def test_every_output_type_and_policy_agrees_over_columns(tmp_path: Path) -> Non
                 assert any(v is None for v in want) and any(v is not None for v in want)
                 checked += 1
     assert checked == 26
+
+
+TYPED_RULES = {"string": ["t == 'low'", "t != 'high'", "t in ['mid', 'other']"], "bool": ["t", "not t", "t == True"],
+               "date": ["t < date('2026-06-01')", "days(t, as_of) > 0"], "integer": ["t >= 2", "t == 3"]}
+
+
+def test_rules_over_every_output_type_agree_in_all_engines(tmp_path: Path) -> None:
+    from screening.engines.vector import VectorEngine
+
+    base = inputs_for({})
+    for output, (thens, else_, hits) in TYPED_OUTPUTS.items():
+        for hit in hits:
+            folder = _typed_pack(tmp_path / f"{output}-{hit}", output, hit, thens, else_)
+            rules = "".join(f'  - {{id: r{i}, title: R, category: other, source: s, require: "{r}"}}\n'
+                            for i, r in enumerate(TYPED_RULES[output]))
+            (folder / "pack.yaml").write_text((folder / "pack.yaml").read_text() + "rules:\n" + rules)
+            resolved = load_pack(folder).resolve(AS_OF)
+            rows = with_derived(resolved, base)
+            reference = ReferenceEngine().decide(resolved, rows)
+            assert DurableEngine().decide(resolved, rows) == reference, (output, hit)
+            assert VectorEngine().decide(resolved, rows) == reference, (output, hit)
+            assert {o for r in reference for o in r} >= {"pass", "fail"}, (output, hit)
