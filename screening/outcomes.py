@@ -111,7 +111,7 @@ class RunResult:
     def summary(self) -> dict[str, int]:
         if self.trace is not None:
             return self.trace.summary()
-        counts = {v: 0 for v in VERDICTS}
+        counts = dict.fromkeys(VERDICTS, 0)
         for c in self.candidates:
             counts[c.verdict] += 1
         return counts
@@ -140,7 +140,7 @@ class RunResult:
         table: dict[str, dict[str, int]] = {}
         for c in self.candidates:
             for o in c.outcomes:
-                table.setdefault(o.rule, {k: 0 for k in OUTCOMES})[o.outcome] += 1
+                table.setdefault(o.rule, dict.fromkeys(OUTCOMES, 0))[o.outcome] += 1
         return table
 
     def find(self, candidate_id: str) -> CandidateResult | None:
@@ -261,7 +261,7 @@ def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], mat
 def parameters_in_force(resolved: ResolvedPack) -> dict[str, dict[str, object]]:
     """Each parameter's value on the screening date, the date it has been in force since, and its source."""
     return {
-        name: {"value": jsonable(value), "since": resolved.since[name].isoformat() if resolved.since[name] else None,
+        name: {"value": jsonable(value), "since": resolved.since[name].isoformat() if resolved.since[name] else None,  # type: ignore[union-attr]
                "source": resolved.sources[name]}
         for name, value in resolved.params.items()
     }

@@ -15,7 +15,7 @@ from screening.derive import with_derived
 from screening.errors import InputError
 from screening.lang.evaluate import truth
 from screening.lang.parse import parse_expression
-from screening.lang.types import NUMBER, STRING, DATE, Type
+from screening.lang.types import DATE, NUMBER, STRING, Type
 from screening.pack.load import load_pack
 from screening.tables.cells import CellError, parse_cell
 from screening.tables.decide import decide_table

@@ -10,7 +10,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 
 from screening.pack.load import load_pack

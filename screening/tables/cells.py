@@ -93,7 +93,7 @@ def parse_cell(raw: object, subject: n.Node, subject_type: Type, scope: Mapping[
         raise CellError("a cell is text or a single value; write an interval or a list in quotes, e.g. '[10, 20)'")
     if not isinstance(raw, str):
         value = raw.date() if isinstance(raw, dt.datetime) else raw
-        item = n.Const(value, text=cell_text(value))
+        item = n.Const(value, text=cell_text(value))  # type: ignore[arg-type]
         test = Test("values", bounds=(item,))
     else:
         test = _parse_test(raw.strip(), subject_type, scope, constants)

@@ -17,7 +17,7 @@ from typing import Callable, Mapping
 from screening.errors import Problem
 from screening.lang import nodes as n
 from screening.lang.parse import ExpressionError, parse_expression
-from screening.lang.types import DATE, NUMBER, STRING, BOOL, Type, TypeErrors, check_expression
+from screening.lang.types import BOOL, DATE, NUMBER, STRING, Type, TypeErrors, check_expression
 from screening.pack.model import HitPolicy, TableSpec
 from screening.tables.cells import Cell, CellError, cell_text, parse_cell
 from screening.tables.sources import CellPlace, RawRow, read_table_file

@@ -208,7 +208,7 @@ def _atoms(table: PackTable, name: str, resolved: ResolvedPack, constants: Mappi
         return [Atom(default, "(any value)")]
     if kind == "date":
         points = sorted({b.toordinal() for b in bounds if isinstance(b, dt.date)})
-        return [Atom(_as(kind, a.value), _relabel(kind, a.label)) for a in _line(points, discrete=True)]
+        return [Atom(_as(kind, a.value), _relabel(kind, a.label)) for a in _line(points, discrete=True)]  # type: ignore[arg-type]
     numbers = sorted({float(b) for b in bounds if isinstance(b, (int, float)) and not isinstance(b, bool)})
     return [Atom(_as(kind, a.value), a.label) for a in _line(numbers, discrete=kind == "integer")]
 
@@ -239,9 +239,9 @@ def _num(x: float) -> str:
 
 def _as(kind: str, value: object) -> object:
     if kind == "date":
-        return dt.date.fromordinal(int(value))  # type: ignore[arg-type]
+        return dt.date.fromordinal(int(value))  # type: ignore[arg-type, call-overload]
     if kind == "integer":
-        return int(value)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[arg-type, call-overload]
     return value
 
 
