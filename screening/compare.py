@@ -198,6 +198,9 @@ def _as_written(rule: PackRule) -> str:
 
 
 def _derivation(pack: RulePack, name: str) -> str | None:
+    if name in pack.tables:  # a decision table: its rows as written
+        from screening.tables.trace import table_text
+        return table_text(pack.tables[name])
     f = pack.fields.get(name)
     return unparse(f.derive) if f is not None and f.derive is not None else None
 
@@ -211,9 +214,7 @@ def names_reached(rule: PackRule, pack: RulePack) -> list[str]:
         if name in seen:
             continue
         seen[name] = None
-        f = pack.fields.get(name)
-        if f is not None and f.derive is not None:
-            stack.extend(f.derive.names())
+        stack.extend(pack.derived_reads(name))  # through derived fields and decision tables
     return list(seen)
 
 
@@ -315,7 +316,8 @@ def pack_differences(pa: ResolvedPack, pb: ResolvedPack, diffs: list[CandidateDi
             found[("parameter", name)] = PackDifference(
                 "parameter", name, "", show(va) if name in pa.params else None, show(vb) if name in pb.params else None,
                 pa.sources.get(name), pb.sources.get(name))
-    for name in list(a.fields) + [f for f in b.fields if f not in a.fields]:
+    names_a = [*a.fields, *a.tables]
+    for name in names_a + [f for f in [*b.fields, *b.tables] if f not in names_a]:
         da, db = _derivation(a, name), _derivation(b, name)
         if (da or db) and da != db:
             found[("derived_field", name)] = PackDifference("derived_field", name, "", da, db)

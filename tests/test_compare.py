@@ -55,7 +55,8 @@ def test_first_wave_japan_vs_us(first_wave) -> None:
     ohio = c.differences[0]
     assert (ohio.verdict_a, ohio.verdict_b) == ("incomplete", "eligible")
     causes = {r.rule: r.cause for r in ohio.rules}
-    assert causes == {"return-floor": "only_in_a", "investment-grade": "only_in_a", "economic-security": "only_in_a"}
+    assert causes == {"return-floor": "only_in_a", "investment-grade": "only_in_a", "economic-security": "only_in_a",
+                      "japan-priority-sector": "only_in_a"}  # energy is a tier-2 sector for Tokyo
     floor = next(r for r in ohio.rules if r.rule == "return-floor")
     assert floor.condition_a == "irr >= min_irr" and floor.condition_b is None
     assert floor.values_a == {"irr": None, "min_irr": 0.05} and "No projected IRR" in floor.message_a

@@ -135,3 +135,44 @@ def test_explain_one_candidate_reads_only_its_row() -> None:
     one = traced.find(target)
     assert one is not None and one.as_dict() == traced.candidates[2].as_dict()
     assert traced.find("no-such-id") is None
+
+
+def test_parquet_results_are_long_dictionary_encoded_and_match_csv(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from screening.render import write_outputs
+    pack = load_pack(ROOT / "rules" / "japan")
+    table = read_candidates(ROOT / "candidates" / "edge_cases.csv", pack.input_fields)
+    traced = screen_table(pack.resolve(AS_OF), table, engine="vector")
+    write_outputs(traced, tmp_path / "plain", ["parquet", "csv"])
+    write_outputs(traced, tmp_path / "full", ["parquet"], messages=True)
+    plain = pq.read_table(tmp_path / "plain" / "results.parquet")
+    assert plain.column_names == ["candidate_id", "verdict", "rule", "category", "severity", "outcome"]
+    assert all(str(t).startswith("dictionary") for t in plain.schema.types)
+    full = pq.read_table(tmp_path / "full" / "results.parquet").to_pandas()
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "plain" / "results.csv").read_text())))
+    assert len(full) == len(rows)
+    records = full.to_dict("records")
+    portfolio = [r for r in records if r["candidate_id"] == "*portfolio*"]
+    assert len(portfolio) == (len(traced.portfolio.outcomes) if traced.portfolio is not None else 0)
+    assert all(r["verdict"] == traced.portfolio.verdict for r in portfolio)
+    assert len(records) - len(portfolio) == len(table.frame) * len(pack.rules)
+    for got, want in zip(records, rows):
+        assert got["candidate_id"] == want["candidate_id"] and got["rule"] == want["rule"]
+        assert (got["category"], got["severity"], got["outcome"]) == (want["category"], want["severity"], want["outcome"])
+        assert got["message"] == want["message"]
+    verdicts = {c.id: c.verdict for c in traced.candidates}
+    assert {(r["candidate_id"], r["verdict"]) for r in records if r not in portfolio} == set(verdicts.items())
+
+
+def test_cli_writes_parquet_with_messages(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import pyarrow.parquet as pq
+    done = subprocess.run([sys.executable, "-m", "screening.cli", "run", str(ROOT / "candidates" / "first_wave.csv"),
+                           "--rules", str(ROOT / "rules" / "framework"), "--as-of", "2026-03-01", "--format",
+                           "parquet", "--messages", "--out", str(tmp_path), "-q"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    table = pq.read_table(tmp_path / "results.parquet")
+    assert table.column_names[-1] == "message" and table.num_rows > 0

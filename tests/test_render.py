@@ -79,14 +79,14 @@ def test_write_outputs_is_all_or_nothing(result, tmp_path: Path, monkeypatch) ->
     written = write_outputs(result, tmp_path / "ok", list(FORMATS))
     assert sorted(p.name for p in written) == sorted(f"results.{f}" for f in FORMATS)
 
-    def broken(fmt):
+    def broken(fmt, result, messages):
         if fmt == "md":
             def fail(_):
                 raise RuntimeError("renderer defect")
             return fail
-        return original(fmt)
-    original = render._renderer
-    monkeypatch.setattr(render, "_renderer", broken)
+        return original(fmt, result, messages)
+    original = render._writer
+    monkeypatch.setattr(render, "_writer", broken)
     with pytest.raises(RuntimeError):
         write_outputs(result, tmp_path / "bad", ["json", "csv", "md"])
     assert not list((tmp_path / "bad").glob("*")) if (tmp_path / "bad").exists() else True

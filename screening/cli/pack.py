@@ -77,7 +77,7 @@ def _check_tables(resolved, strict: bool) -> None:  # noqa: ANN001 - ResolvedPac
     for f in findings:
         out.print(f"[yellow]warning:[/] {f.text}", highlight=False)
     if not findings:
-        out.print(f"tables verified: no overlaps under 'unique', no uncovered inputs ({len(pack.tables)} tables)")
+        out.print(f"tables verified: no overlaps under 'unique', no uncovered inputs ({len(pack.tables)} table{'s' if len(pack.tables) != 1 else ''})")
 
 
 def _fail_findings(exc: "InputError") -> typer.Exit:  # type: ignore[name-defined]  # noqa: F821

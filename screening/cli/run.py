@@ -28,12 +28,13 @@ def run(
     rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack folder."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date YYYY-MM-DD (default: today)."),
     out_dir: Path = typer.Option(Path(DEFAULT_OUT), "--out", help="Folder for the result files."),
-    formats: str = typer.Option(DEFAULT_FORMATS, "--format", help="Comma-separated: json,csv,md,html,xlsx."),
+    formats: str = typer.Option(DEFAULT_FORMATS, "--format", help="Comma-separated: json,csv,md,html,xlsx,parquet."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Exit 1 if any candidate is ineligible (or incomplete)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
     engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
+    messages: bool = typer.Option(False, "--messages", help="Add each outcome's message to results.parquet."),
     strict_columns: bool = typer.Option(False, "--strict-columns",
                                         help="Refuse the list (exit 2) if a column looks like a misspelt field."),
     skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows",
@@ -69,7 +70,7 @@ def run(
         out.print(f"{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete")
     else:
         print_summary(result, out)
-    written = write_outputs(result, out_dir, fmts)
+    written = write_outputs(result, out_dir, fmts, messages=messages)
     out.print("wrote " + ", ".join(str(p) for p in written))
     s = result.summary
     if result.rejected:

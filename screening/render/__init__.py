@@ -5,42 +5,84 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable, Iterable
 
 from screening.outcomes import RunResult
 
-FORMATS = ("json", "csv", "md", "html", "xlsx")
+FORMATS = ("json", "csv", "md", "html", "xlsx", "parquet")
+Writer = Callable[[BinaryIO], None]
 
 
-def _renderer(fmt: str) -> Callable[[RunResult], bytes]:
+def _writer(fmt: str, result: RunResult, messages: bool) -> Writer:
+    """A function writing format ``fmt`` of ``result`` to an open binary file, piece by piece
+    where the format allows (JSON, CSV and Parquet are written as they are made)."""
     if fmt == "json":
-        from screening.render.json_out import render_json
-        return lambda r: render_json(r).encode("utf-8")
+        from screening.render.json_out import json_parts
+        return lambda fh: _write_text(fh, json_parts(result))
     if fmt == "csv":
-        from screening.render.csv_out import render_csv
-        return lambda r: render_csv(r).encode("utf-8")
+        from screening.render.csv_out import csv_parts
+        return lambda fh: _write_text(fh, csv_parts(result))
+    if fmt == "parquet":
+        from screening.render.parquet_out import write_parquet
+        return lambda fh: write_parquet(result, fh, messages=messages)
     if fmt == "md":
         from screening.render.markdown import render_markdown
-        return lambda r: render_markdown(r).encode("utf-8")
+        return lambda fh: fh.write(render_markdown(result).encode("utf-8"))  # type: ignore[func-returns-value, return-value]
     if fmt == "html":
         from screening.render.html import render_html
-        return lambda r: render_html(r).encode("utf-8")
+        return lambda fh: fh.write(render_html(result).encode("utf-8"))  # type: ignore[func-returns-value, return-value]
     if fmt == "xlsx":
         from screening.render.xlsx import render_xlsx
-        return render_xlsx
+        return lambda fh: fh.write(render_xlsx(result))  # type: ignore[func-returns-value, return-value]
     raise ValueError(f"unknown format {fmt}")
 
 
-def write_outputs(result: RunResult, out_dir: str | Path, formats: list[str], stem: str = "results") -> list[Path]:
-    """Render every format in memory first, then write each file atomically (temp + rename).
+def _write_text(fh: BinaryIO, parts: Iterable[str]) -> None:
+    for part in parts:
+        fh.write(part.encode("utf-8"))
 
-    If any renderer fails, nothing is written.
+
+def write_outputs(result: RunResult, out_dir: str | Path, formats: list[str], stem: str = "results", *,
+                  messages: bool = False) -> list[Path]:
+    """Write every format through a temporary file in ``out_dir``, then rename them all into place.
+
+    If any renderer fails, nothing is written (the temporary files are removed). ``messages``
+    adds the message column to results.parquet.
     """
-    rendered = {f"{stem}.{fmt}": _renderer(fmt)(result) for fmt in formats}
+    writers = {f"{stem}.{fmt}": _writer(fmt, result, messages) for fmt in formats}
     if result.rejected:  # --skip-bad-rows: the refused rows with their reasons
         from screening.rejects import render_rejected, row_unit
-        rendered["rejected.csv"] = render_rejected(result.rejected, row_unit(str(result.run.get("candidates")))).encode()
-    return write_atomically(out_dir, rendered)
+        text = render_rejected(result.rejected, row_unit(str(result.run.get("candidates")))).encode()
+        writers["rejected.csv"] = lambda fh: fh.write(text)  # type: ignore[assignment, func-returns-value]
+    return write_streams(out_dir, writers)
+
+
+def write_streams(out_dir: str | Path, writers: dict[str, Writer]) -> list[Path]:
+    """Run each writer into a temporary file in ``out_dir``; when all have succeeded, rename each
+    into place (atomic per file). On any failure every temporary file is removed."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
+    temps: list[tuple[str, Path]] = []
+    try:
+        for name, write in writers.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out)
+            temps.append((name, Path(tmp)))
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o666 & ~umask)
+    except BaseException:
+        for _, tmp in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    written = []
+    for name, tmp in temps:
+        os.replace(tmp, out / name)
+        written.append(out / name)
+    return written
 
 
 def write_atomically(out_dir: str | Path, files: dict[str, bytes]) -> list[Path]:

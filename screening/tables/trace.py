@@ -56,6 +56,16 @@ def table_values(table: PackTable, env: Env) -> dict[str, object]:
     }
 
 
+def table_text(table: PackTable) -> str:
+    """A table in one line, as compared between packs: its policy, inputs, rows and else."""
+    single = len(table.inputs) == 1
+    rows = "; ".join((next(iter(r.shown().values())) if single else ", ".join(f"{k} {c}" for k, c in r.shown().items()))
+                     + f" -> {_show(r.then)}" for r in table.rows)
+    inputs = ", ".join(k if v.text == k else f"{k} = {v.text}" for k, v in table.inputs.items())
+    tail = f"; else {_show(table.else_value)}" if table.else_value is not None else ""
+    return f"table {table.hit} over {inputs}: {rows}{tail}"
+
+
 def tables_reached(pack: RulePack, names: Iterable[str]) -> list[PackTable]:
     """Tables that ``names`` read, directly or through derived fields and other tables."""
     out: dict[str, PackTable] = {}
