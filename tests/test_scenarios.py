@@ -328,3 +328,24 @@ def test_portfolio_in_every_report(tmp_path: Path) -> None:
     line = "Package (not_ineligible candidates): within limits in"
     assert line in scenarios_markdown(result) and line in scenarios_html(result)
     assert "*portfolio*,rule,ceiling,fail," in scenarios_csv(result)
+
+
+def test_bundled_spec_runs_on_the_first_wave_and_shortlist() -> None:
+    japan = load_pack(ROOT / "rules" / "japan")
+    loaded = load_spec(ROOT / "candidates" / "first_wave_scenarios.yaml", japan)
+    assert loaded.spec.draws == 10_000 and all(v.source for v in loaded.spec.streams().values())
+    from screening.candidates import read_candidates
+    records = [r for name in ("first_wave.csv", "shortlist.csv")
+               for r in read_candidates(ROOT / "candidates" / name, japan.input_fields).records()]
+    hook = fields = None
+    if getattr(japan, "finance", None) is not None:
+        from screening.finance.flows import read_cashflows
+        from screening.scenarios.finance import DrawFinance
+        flows_file = ROOT / "candidates" / "first_wave_cashflows.csv"
+        flows = read_cashflows(flows_file, [str(r["id"]) for r in records]) if flows_file.exists() else None
+        hook = DrawFinance(japan.resolve(dt.date(2026, 3, 1)), [str(r["id"]) for r in records], flows)
+        fields = list(hook.fields)
+    result = run_scenarios(japan.resolve(dt.date(2026, 3, 1)), records, loaded, draws=200, finance=hook,
+                           finance_fields=fields or ())
+    assert [c.id for c in result.candidates][:3] == ["ohio-gas-9gw", "texas-gulflink-crude", "georgia-synthetic-diamond"]
+    assert all(abs(sum(c.verdicts.values()) - 1) < 1e-12 for c in result.candidates)
