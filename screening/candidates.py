@@ -23,6 +23,7 @@ from screening.errors import MAX_PROBLEMS, InputError, Problem
 from screening.guards import xlsx_problems
 from screening.limits import MAX_CELL_CHARS, MAX_COLUMNS
 from screening.pack.model import FieldSpec
+from screening.typing_columns import typed_column
 
 FORMATS = {".csv": "CSV", ".xlsx": "XLSX", ".json": "JSON", ".jsonl": "JSON Lines", ".ndjson": "JSON Lines",
            ".parquet": "Parquet"}
@@ -280,7 +281,12 @@ def _type_table(raw: pd.DataFrame, rows: list[int], fields: Mapping[str, FieldSp
         spec = id_spec if name == "id" else fields[name]
         kind = spec.type.value
         if name in raw.columns:
-            values = [_parse(v, spec, name, r, problems) for v, r in zip(raw[name].tolist(), rows)]
+            cells = raw[name].tolist()
+            fast = typed_column(cells, spec)  # the whole column at once when every value is clean
+            if fast is not None:
+                typed[name] = fast
+                continue
+            values = [_parse(v, spec, name, r, problems) for v, r in zip(cells, rows)]
         else:
             values = [None] * len(raw)
         if name == "id":

@@ -275,3 +275,37 @@ def test_the_combined_list_is_the_two_lists() -> None:
     wave = (ROOT / "candidates/first_wave.csv").read_text().splitlines()
     short = (ROOT / "candidates/shortlist.csv").read_text().splitlines()
     assert (ROOT / "candidates/first_wave_and_shortlist.csv").read_text().splitlines() == wave + short[1:]
+
+
+def _child(tmp_path: Path, body: str) -> Path:
+    folder = tmp_path / "child"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(f'pack: child\nversion: "1"\nextends: [{FIXTURE}]\n' + body)
+    return folder
+
+
+def test_extends_replaces_drops_and_rescopes_portfolio_rules(tmp_path: Path) -> None:
+    child = load_pack(_child(tmp_path, (
+        "drop: [average-size]\n"
+        "portfolio:\n  scope: eligible\n  rules:\n"
+        "    - {id: ceiling, title: Tighter, category: portfolio, source: s, require: 'total(amount) <= 10'}\n"
+        "    - {id: few, title: Few, category: portfolio, severity: advisory, source: s, require: 'count() <= 1'}\n")))
+    assert [r.id for r in child.portfolio_rules] == ["ceiling", "equity-share", "energy-count", "energy-amount", "few"]
+    assert child.portfolio_scope == "eligible" and child.rule("ceiling").spec.title == "Tighter"
+    assert load_pack(FIXTURE).portfolio_scope == "not_ineligible"  # the parent is untouched
+    (tmp_path / "x").mkdir()
+    inherit = load_pack(_child(tmp_path / "x", ""))
+    assert inherit.portfolio_scope == "not_ineligible"  # no scope of its own: the inherited one
+
+
+def test_a_portfolio_rule_cannot_share_an_id_with_a_candidate_rule(tmp_path: Path) -> None:
+    from screening.errors import InputError
+    with pytest.raises(InputError, match="portfolio rule 'not-blocked' has the id of a rule about one candidate"):
+        load_pack(_child(tmp_path, "portfolio:\n  rules:\n"
+                                   "    - {id: not-blocked, title: X, category: portfolio, source: s, require: 'count() > 0'}\n"))
+
+
+def test_a_pack_test_with_a_list_checks_only_the_portfolio(tmp_path: Path) -> None:
+    from screening.errors import InputError
+    with pytest.raises(InputError, match="a test with 'candidates' checks the portfolio"):
+        load_pack(_child(tmp_path, "tests:\n  - name: t\n    candidates: [{id: a}]\n    expect: {verdict: eligible}\n"))

@@ -15,7 +15,7 @@ from screening.derive import with_derived
 from screening.errors import InputError
 from screening.lang.evaluate import truth
 from screening.lang.parse import parse_expression
-from screening.lang.types import NUMBER, STRING, DATE, Type
+from screening.lang.types import DATE, NUMBER, STRING, Type
 from screening.pack.load import load_pack
 from screening.tables.cells import CellError, parse_cell
 from screening.tables.decide import decide_table
@@ -334,3 +334,34 @@ def test_a_missing_table_file_is_named(tmp_path: Path) -> None:
     (folder / "sector_tiers.csv").unlink()
     with pytest.raises(InputError, match="no such table file"):
         load_pack(folder)
+
+
+def test_a_table_reads_a_derived_field_and_another_table(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(textwrap.dedent("""\
+        pack: chain
+        version: "1"
+        fields:
+          id: {type: string}
+          x: {type: number}
+          double: {type: number, derive: "x * 2"}
+          bumped: {type: number, derive: "band + 1"}
+        tables:
+          band:
+            hit: first
+            inputs: {v: double}
+            output: integer
+            rows:
+              - {v: "< 10", then: 1}
+              - {v: "-", then: 2}
+          label:
+            inputs: {b: band, n: bumped}
+            output: string
+            rows:
+              - {b: "1", n: "2", then: low}
+              - {b: "2", then: high}
+        """))
+    pack = load_pack(tmp_path)
+    assert pack.derive_order.index("double") < pack.derive_order.index("band") < pack.derive_order.index("bumped") \
+        < pack.derive_order.index("label")
+    rows = with_derived(pack.resolve(dt.date(2026, 3, 1)), [{"id": "a", "x": 3}, {"id": "b", "x": 7}, {"id": "c"}])
+    assert [(r["band"], r["bumped"], r["label"]) for r in rows] == [(1, 2, "low"), (2, 3, "high"), (None, None, None)]  # row 1 unknown

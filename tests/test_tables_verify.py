@@ -10,7 +10,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 
 from screening.pack.load import load_pack
@@ -118,6 +117,15 @@ def test_else_closes_gaps_and_first_allows_overlaps(tmp_path: Path) -> None:
     assert one_table(tmp_path, rows, hit="first", else_="0") == []
     assert [f.kind for f in one_table(tmp_path, rows, hit="first")] == ["gap", "gap"]
     assert [f.kind for f in one_table(tmp_path, rows, else_="0")] == ["overlap"]
+
+
+def test_a_row_shadowed_under_first(tmp_path: Path) -> None:
+    found = one_table(tmp_path, """\
+        - {x: "< 10", then: 1}
+        - {x: "-", then: 2}
+        - {x: "[20, 30]", then: 3}
+        """, hit="first")
+    assert texts(found) == ["table t: row 3 is never reached under 'first': earlier rows match every input it matches"]
 
 
 def test_bounds_from_parameters_and_ratings(tmp_path: Path) -> None:

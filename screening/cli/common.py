@@ -22,6 +22,8 @@ T = TypeVar("T")
 
 DEFAULT_OUT = "reports/out"
 DEFAULT_FORMATS = "json,csv,md"
+CASHFLOWS_HELP = ("Cash flows (CSV, XLSX, JSONL or Parquet: candidate_id, date, invest, cash) for the pack's "
+                  "finance section; candidates not in it use their profile fields.")
 
 
 def _fail(problems: list[Problem] | InputError, title: str = "invalid input") -> "typer.Exit":

@@ -70,6 +70,8 @@ def _message(loc: tuple[object, ...], errs: list[dict[str, typing.Any]], model: 
         close = difflib.get_close_matches(str(value), options, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"{value!r} is not one of: {', '.join(options)}{hint}"
+    if etype == "string_pattern_mismatch" and first.get("ctx", {}).get("pattern", "").startswith("^[A-Za-z_]"):
+        return f"{value!r} is not a valid name: use letters, digits and underscores, not starting with a digit"
     if etype == "string_pattern_mismatch":
         return f"{value!r} is not a valid name: use lowercase letters, digits and hyphens ([a-z0-9-]+)"
     if etype == "value_error":

@@ -22,8 +22,8 @@ import datetime as dt
 import io
 import re
 import tokenize
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from screening.lang import nodes as n
 from screening.lang.parse import ExpressionError, parse_expression
@@ -51,7 +51,7 @@ class Test:
     op: str = ""
     bounds: tuple[n.Node, ...] = ()
     closed: tuple[bool, bool] = (True, True)
-    inner: "Test | None" = None
+    inner: Test | None = None
     member: bool = False
 
 
@@ -93,7 +93,7 @@ def parse_cell(raw: object, subject: n.Node, subject_type: Type, scope: Mapping[
         raise CellError("a cell is text or a single value; write an interval or a list in quotes, e.g. '[10, 20)'")
     if not isinstance(raw, str):
         value = raw.date() if isinstance(raw, dt.datetime) else raw
-        item = n.Const(value, text=cell_text(value))
+        item = n.Const(value, text=cell_text(value))  # type: ignore[arg-type]  # a scalar from YAML or a sheet
         test = Test("values", bounds=(item,))
     else:
         test = _parse_test(raw.strip(), subject_type, scope, constants)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
 
 from screening.errors import Problem
 from screening.lang import nodes as n
 from screening.lang.parse import ExpressionError, parse_expression
-from screening.lang.types import DATE, NUMBER, STRING, BOOL, Type, TypeErrors, check_expression
+from screening.lang.types import BOOL, DATE, NUMBER, STRING, Type, TypeErrors, check_expression
 from screening.pack.model import HitPolicy, TableSpec
 from screening.tables.cells import Cell, CellError, cell_text, parse_cell
 from screening.tables.sources import CellPlace, RawRow, read_table_file

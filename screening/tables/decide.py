@@ -15,8 +15,8 @@ with this one (tests/test_tables_differential.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from screening.lang.evaluate import truth
 from screening.tables.compile import PackTable, TableRow

@@ -76,20 +76,20 @@ def _read_csv(path: Path) -> tuple[list[str], list[RawRow], list[Problem]]:
         if len(values) > len(header):
             problems.append(Problem(f"{len(values)} cells but the header has {len(header)} columns", file=file, row=index))
             continue
-        cells = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
+        cells: dict[str, object] = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
         places = {h: CellPlace(file, row=index, column=h) for h in header}
         rows.append(RawRow(len(rows) + 1, cells, places, CellPlace(file, row=index)))
     return header, rows, problems
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[str], list[RawRow], list[Problem]]:
-    import openpyxl
-    from openpyxl.utils import get_column_letter
+    import openpyxl  # type: ignore[import-untyped]
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
     file = str(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile / openpyxl errors for a broken workbook
+    except Exception as exc:  # noqa: BLE001 - zipfile / openpyxl errors for a broken workbook
         return [], [], [Problem(f"cannot read XLSX: {exc}", file=file)]
     try:
         if sheet is not None and sheet not in wb.sheetnames:

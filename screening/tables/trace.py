@@ -8,12 +8,13 @@ value before the rules ran, so the two cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from screening.lang import nodes as n
 from screening.lang.evaluate import evaluate
 from screening.pack.compiled import RulePack
+from screening.tables.cells import Test
 from screening.tables.compile import PackTable, TableRow
 from screening.tables.decide import decide_table
 
@@ -95,7 +96,7 @@ def table_text_values(pack: RulePack, field: str, constants: Env) -> list[object
             if not (isinstance(node, n.Name) and node.id == field):
                 continue
             for row in table.rows:
-                test = row.cells[name].test
+                test: Test | None = row.cells[name].test
                 while test is not None:
                     for bound in test.bounds:
                         value = evaluate(bound, constants)

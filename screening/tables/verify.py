@@ -11,7 +11,8 @@ on a product of atoms, and:
   one such atom per input);
 * an input region is uncovered iff some product of atoms matches no row (checked over the whole
   product; tables whose product exceeds :data:`MAX_REGIONS` are reported as not verified);
-* a row never matches iff one of its cells holds on no atom.
+* a row never matches iff one of its cells holds on no atom; under ``first``, a row is never
+  reached iff every product of atoms it matches is matched by an earlier row.
 
 Missing inputs are not part of the domain (their rules are the three-valued ones). Tables with
 ``else`` have no gaps by construction; under ``first`` and ``collect_*`` overlaps are intended.
@@ -23,8 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from screening.explain import show
 from screening.lang import nodes as n
@@ -89,7 +90,7 @@ def verify_table(table: PackTable, resolved: ResolvedPack) -> list[Finding]:
             live.append(row)
     if table.hit == "unique":
         findings.extend(_overlaps(table, live, holds, domains))
-    if table.else_value is None:
+    if table.else_value is None or table.hit == "first":
         findings.extend(_gaps(table, live, holds, domains))
     return findings
 
@@ -122,10 +123,22 @@ def _gaps(table: PackTable, rows: list, holds: Mapping[int, Mapping[str, list[bo
         return [Finding(table.name, "unverified", (), text=(
             f"table {table.name}: gaps not checked ({size:,} input regions; at most {MAX_REGIONS:,})"))]
     gaps = []
+    reached: set[int] = set()
     for combo in itertools.product(*(range(len(domains[k])) for k in names)):
-        if not any(all(holds[r.number][k][i] for k, i in zip(names, combo)) for r in rows):
+        first = next((r.number for r in rows if all(holds[r.number][k][i] for k, i in zip(names, combo))), None)
+        if first is None:
             gaps.append(combo)
+        else:
+            reached.add(first)
     found = []
+    if table.hit == "first":  # a row every input of which an earlier row already takes
+        for r in rows:
+            if r.number not in reached:
+                found.append(Finding(table.name, "dead", (r.number,), text=(
+                    f"table {table.name}: row {r.number} is never reached under 'first': "
+                    "earlier rows match every input it matches")))
+    if table.else_value is not None:
+        return found
     for combo in gaps[:MAX_SHOWN]:
         atoms = [domains[k][i] for k, i in zip(names, combo)]
         region = ", ".join(f"{k} {a.label}" for k, a in zip(names, atoms))
@@ -179,9 +192,7 @@ def _bounds(table: PackTable, name: str, constants: Mapping[str, object]) -> lis
             return
         for b in test.bounds:
             value = evaluate(b, constants)
-            if isinstance(value, tuple):
-                out.extend(value)
-            elif isinstance(value, dict):
+            if isinstance(value, tuple) or isinstance(value, dict):
                 out.extend(value)
             elif value is not None:
                 out.append(value)
@@ -207,7 +218,7 @@ def _atoms(table: PackTable, name: str, resolved: ResolvedPack, constants: Mappi
         default: object = resolved.as_of if kind == "date" else (0 if kind == "integer" else 0.0)
         return [Atom(default, "(any value)")]
     if kind == "date":
-        points = sorted({b.toordinal() for b in bounds if isinstance(b, dt.date)})
+        points = sorted({float(b.toordinal()) for b in bounds if isinstance(b, dt.date)})
         return [Atom(_as(kind, a.value), _relabel(kind, a.label)) for a in _line(points, discrete=True)]
     numbers = sorted({float(b) for b in bounds if isinstance(b, (int, float)) and not isinstance(b, bool)})
     return [Atom(_as(kind, a.value), a.label) for a in _line(numbers, discrete=kind == "integer")]
@@ -239,9 +250,9 @@ def _num(x: float) -> str:
 
 def _as(kind: str, value: object) -> object:
     if kind == "date":
-        return dt.date.fromordinal(int(value))  # type: ignore[arg-type]
+        return dt.date.fromordinal(int(value))  # type: ignore[call-overload]
     if kind == "integer":
-        return int(value)  # type: ignore[arg-type]
+        return int(value)  # type: ignore[call-overload]
     return value
 
 

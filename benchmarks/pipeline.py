@@ -1,0 +1,171 @@
+"""The whole `screen run` pipeline at growing list sizes, phase by phase, against an IO floor.
+
+    python benchmarks/pipeline.py --rows 10000 100000 [--pack rules/japan] [--keep DIR]
+
+For each size it writes a seeded synthetic list (candidates/generate.py) as CSV and Parquet,
+then measures in this one run:
+
+* **floors**: (a) read the Parquet list with pyarrow and write a Parquet outcome table of the
+  same shape as results.parquet (candidates × rules rows, dictionary-encoded); (b) read the
+  CSV list with pyarrow and write a CSV of the same number of outcome rows *with* a message;
+* **phases** in one process (read + type, derive + decide, messages, fixes, render json / csv
+  / parquet), with the vector engine;
+* **whole processes** as a user runs them: `screen run LIST.parquet --format parquet` and
+  `screen run LIST.csv --format json,csv`, with their peak memory (max RSS of the child).
+
+It prints seconds and, what matters, **ratios to the floor** measured in the same run. No timed
+test depends on it; figures go to the README by hand, with the date and machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import importlib.util
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+AS_OF = dt.date(2026, 3, 1)
+
+
+def generate(rows: int, folder: Path) -> tuple[Path, Path]:
+    """A seeded synthetic list as CSV and Parquet (all columns text, as the CSV reads)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    data = module.synthetic_rows(rows, 7)
+    csv_path, parquet_path = folder / f"list-{rows}.csv", folder / f"list-{rows}.parquet"
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=module.COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(data)
+    columns = {c: [r[c] or None for r in data] for c in module.COLUMNS}
+    pq.write_table(pa.table(columns), parquet_path)
+    return csv_path, parquet_path
+
+
+def floor_parquet(path: Path, rules: int, out: Path) -> float:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    start = time.perf_counter()
+    table = pq.read_table(path)
+    n = table.num_rows
+    ids = table.column("id").combine_chunks()
+    codes = np.zeros(n * rules, dtype=np.int32)
+    arrays = [pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(n, dtype=np.int32), rules)), ids),
+              pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(["eligible", "ineligible", "incomplete"])),
+              pa.DictionaryArray.from_arrays(pa.array(np.tile(np.arange(rules, dtype=np.int32), n)),
+                                             pa.array([f"rule-{j}" for j in range(rules)])),
+              pa.DictionaryArray.from_arrays(pa.array(codes), pa.array(["pass", "fail", "missing", "not_applicable"]))]
+    pq.write_table(pa.Table.from_arrays(arrays, names=["candidate_id", "verdict", "rule", "outcome"]),
+                   out / "floor.parquet", compression="zstd")
+    return time.perf_counter() - start
+
+
+def floor_csv(path: Path, rules: int, out: Path) -> float:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    start = time.perf_counter()
+    table = pcsv.read_csv(path)
+    n = table.num_rows
+    ids = table.column("id").combine_chunks().take(pa.array(np.repeat(np.arange(n), rules)))
+    irr = pc.cast(table.column("amount").combine_chunks(), pa.string()).take(pa.array(np.repeat(np.arange(n), rules)))
+    message = pc.binary_join_element_wise("Projected amount ", irr, " is below the floor of the framework", "")
+    pcsv.write_csv(pa.table({"candidate_id": ids, "rule": pa.array(np.tile([f"rule-{j}" for j in range(rules)], n)),
+                             "outcome": pa.array(np.full(n * rules, "fail")), "message": message}),
+                   out / "floor.csv")
+    return time.perf_counter() - start
+
+
+def whole_process(args: list[str]) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB) of `python -m screening.cli ARGS` in a child process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "screening.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"screen {' '.join(args)} failed: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+    return seconds, usage.ru_maxrss / 1024
+
+
+def phases(path: Path, pack_dir: Path, out: Path) -> dict[str, float]:
+    from screening.candidates import read_candidates
+    from screening.pack.load import load_pack
+    from screening.render import write_outputs
+    from screening.screen import screen_table
+    times: dict[str, float] = {}
+    pack = load_pack(pack_dir)
+    resolved = pack.resolve(AS_OF)
+    t = time.perf_counter()
+    table = read_candidates(path, pack.input_fields)
+    times["read + type"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = screen_table(resolved, table, engine="vector")
+    times["derive + decide (+ portfolio)"] = time.perf_counter() - t
+    ex = result.explainer
+    t = time.perf_counter()
+    for j in range(len(pack.rules)):
+        ex.messages(j)
+    times["messages"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for j in range(len(pack.rules)):
+        ex.fixes(j)
+    ex.remedies()
+    times["fixes" + (" + remedies" if result.general_fixes else " (direct)")] = time.perf_counter() - t
+    for fmt in ("json", "csv", "parquet"):
+        t = time.perf_counter()
+        write_outputs(result, out / "phases", [fmt])
+        times[f"render {fmt}"] = time.perf_counter() - t
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--pack", type=Path, default=ROOT / "rules" / "japan")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the generated lists here")
+    parser.add_argument("--no-phases", action="store_true", help="whole processes only (large sizes)")
+    args = parser.parse_args()
+    from screening.pack.load import load_pack
+    rules = len(load_pack(args.pack).rules)
+    print(f"# {dt.date.today().isoformat()} · {platform.node()} · {platform.processor() or platform.machine()} · "
+          f"{os.cpu_count()} cores · Python {platform.python_version()} · pack {args.pack.name} ({rules} rules)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for rows in args.rows:
+            csv_path, parquet_path = generate(rows, folder)
+            out = folder / f"out-{rows}"
+            out.mkdir(exist_ok=True)
+            fp, fc = floor_parquet(parquet_path, rules, out), floor_csv(csv_path, rules, out)
+            print(f"\n## {rows:,} candidates × {rules} rules")
+            print(f"floor parquet (read list + write outcome table): {fp:.2f} s; "
+                  f"floor csv (read list + write outcome csv with messages): {fc:.2f} s")
+            if not args.no_phases:
+                for phase, seconds in phases(csv_path, args.pack, out).items():
+                    print(f"  phase {phase:32s} {seconds:7.2f} s   {seconds / fc:6.1f}× csv floor")
+            common = ["--rules", str(args.pack), "--as-of", AS_OF.isoformat(), "--engine", "vector", "-q"]
+            s, mem = whole_process(["run", str(parquet_path), *common, "--format", "parquet", "--out", str(out / "pq")])
+            print(f"  whole: parquet in -> parquet out   {s:7.2f} s   {s / fp:6.1f}× parquet floor   peak {mem:,.0f} MiB")
+            s, mem = whole_process(["run", str(csv_path), *common, "--format", "json,csv", "--out", str(out / "jc")])
+            print(f"  whole: csv in -> json,csv          {s:7.2f} s   {s / fc:6.1f}× csv floor       peak {mem:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
