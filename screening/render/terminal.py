@@ -20,7 +20,7 @@ def print_warnings(result: RunResult, console: Console) -> None:
     if read:
         console.print(Text.assemble(("note: ", "bold"), f"{', '.join(read)} read from the approval-flow record "  # type: ignore[arg-type]
                                     "(--db), not from the list"))
-    for warning in result.run.get("warnings") or ():  # type: ignore[union-attr]
+    for warning in result.run.get("warnings") or ():  # type: ignore[attr-defined, union-attr]
         console.print(Text.assemble(("warning: ", "bold yellow"), str(warning)))
 
 
