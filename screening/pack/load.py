@@ -326,6 +326,8 @@ class _Loader:
                     self.err(f"'{name}' is both a table and a {kind} ({names[name].place})", place)  # type: ignore[attr-defined]
             if name in BUILTIN_NAMES:
                 self.err(f"'{name}' is a built-in name and cannot be a table", place)
+            if name in FINANCE_FIELDS:
+                self.err(f"'{name}' is a finance field, computed from the cash flows; it cannot be a table", place)
 
         names = self._scope(fields, params)
         names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
