@@ -56,7 +56,7 @@ def test_a_funded_project_is_funded_in_every_rule(tmp_path: Path) -> None:
                        "--id", "ohio-gas-9gw", cwd=tmp_path)
     assert "funded_on = 2026-03-20 (flow record)" in explained.stdout and "stage = funded (flow record)" in explained.stdout
     # without --db the list is read, as before
-    plain = screen("run", "list.csv", "--rules", us, "--as-of", "2026-04-10", "--format", "json", "--out", "plain",
+    screen("run", "list.csv", "--rules", us, "--as-of", "2026-04-10", "--format", "json", "--out", "plain",
                    cwd=tmp_path)
     texas = next(c for c in json.loads((tmp_path / "plain/results.json").read_text())["candidates"]
                  if c["id"] == "texas-gulflink-crude")

@@ -11,7 +11,7 @@ def rule_file_schema() -> dict[str, object]:
     schema["title"] = "Screening rule file"
     schema["description"] = ("One YAML file of a rule pack (CONTRACT.md §1): header keys (pack, version, title, "
                              "extends, drop) in one file; fields, parameters, rules, tests and flow in any.")
-    return dict(_dates_either_way(schema))  # type: ignore[arg-type]
+    return dict(_dates_either_way(schema))  # type: ignore[arg-type, call-overload]
 
 
 #: Every JSON type: a value that is none of them is what ``yaml.safe_load`` makes of an unquoted date.

@@ -83,7 +83,7 @@ def render_markdown(result: RunResult) -> str:
         "",
         *([f"Stage dates read from the approval-flow record (`--db`), not the list: "
            f"{md_cell(', '.join(run['read_from_flow']))}.", ""] if run.get("read_from_flow") else []),  # type: ignore[arg-type]
-        *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],
+        *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],  # type: ignore[attr-defined]
         *([""] if run.get("warnings") else []),
         "| Candidate |" + (f" {md_cell(result.label.capitalize())} |" if result.label else "")
         + " Verdict | Failed (blocking) | Missing data (blocking) | Advisories |",

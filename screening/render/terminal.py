@@ -122,7 +122,7 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
     table.add_column("message", overflow="fold", ratio=3)
     table.add_column("values read", overflow="fold", ratio=2)
     table.add_column("source", overflow="fold", ratio=2)
-    from_flow = set(run.get("read_from_flow") or ())  # type: ignore[arg-type]
+    from_flow = set(run.get("read_from_flow") or ())  # type: ignore[arg-type, call-overload]
     if from_flow:
         from_flow |= {"stage", "stage_since", "deadline"}
     for o in candidate.outcomes:
