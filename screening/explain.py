@@ -216,7 +216,7 @@ def _fix(node: n.Node, env: Env, pack: RulePack) -> Fix | None:
 
 
 def _is_field(name: str, pack: RulePack) -> bool:
-    return name in pack.fields or name in ("stage", "stage_since", "deadline")
+    return name in pack.fields or name in pack.computed_names()
 
 
 def _is_input(name: str, pack: RulePack) -> bool:

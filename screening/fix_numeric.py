@@ -52,7 +52,8 @@ def inputs_reaching(names: list[str], pack: RulePack) -> list[str]:
 def env_with(resolved: ResolvedPack, env: Env, field: str, value: object) -> dict[str, object]:
     """The candidate's environment with one input changed and the derived fields computed again."""
     pack = resolved.pack
-    row = {k: v for k, v in env.items() if k in pack.fields or k in _BUILTINS}
+    computed = pack.computed_names()  # flow built-ins and finance fields: kept as they are
+    row = {k: v for k, v in env.items() if k in pack.fields or k in _BUILTINS or k in computed}
     for name in pack.derive_order:
         row.pop(name, None)
     row[field] = value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence as SequenceABC
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from screening.explain import Fix, find_fix, jsonable, message_for, values_read
 from screening.fixes import Remedy, find_remedy, find_rule_fix
@@ -58,11 +58,15 @@ class CandidateResult:
     row: int | None = None
     inputs: dict[str, object] = field(default_factory=dict)
     remedy: Remedy | None = None
+    finance: dict[str, object] | None = None  # CONTRACT §9 fields, when the pack has a finance section
 
     def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "verdict": self.verdict, "row": self.row, "inputs": self.inputs,
-                "remedy": self.remedy.as_dict() if self.remedy else None,
-                "outcomes": [o.as_dict() for o in self.outcomes]}
+        out = {"id": self.id, "verdict": self.verdict, "row": self.row, "inputs": self.inputs,
+               "remedy": self.remedy.as_dict() if self.remedy else None}
+        if self.finance is not None:
+            out["finance"] = {k: jsonable(v) for k, v in self.finance.items()}
+        out["outcomes"] = [o.as_dict() for o in self.outcomes]  # type: ignore[assignment]
+        return out  # type: ignore[return-value]
 
 
 def _label_text(value: object) -> str:
@@ -90,6 +94,7 @@ class RunResult:
     trace: "Trace | None" = None
     general_fixes: bool = False
     _explainer: "ColumnExplainer | None" = field(default=None, repr=False)
+    finance: Any = None  # the run's FinanceTable (waterfalls for explain and the report); not serialised
     #: Rows refused under ``--skip-bad-rows`` (screening.rejects.RejectedRow), in file order.
     rejected: list = field(default_factory=list)
 
@@ -111,7 +116,7 @@ class RunResult:
     def summary(self) -> dict[str, int]:
         if self.trace is not None:
             return self.trace.summary()
-        counts = {v: 0 for v in VERDICTS}
+        counts = dict.fromkeys(VERDICTS, 0)
         for c in self.candidates:
             counts[c.verdict] += 1
         return counts
@@ -140,7 +145,7 @@ class RunResult:
         table: dict[str, dict[str, int]] = {}
         for c in self.candidates:
             for o in c.outcomes:
-                table.setdefault(o.rule, {k: 0 for k in OUTCOMES})[o.outcome] += 1
+                table.setdefault(o.rule, dict.fromkeys(OUTCOMES, 0))[o.outcome] += 1
         return table
 
     def find(self, candidate_id: str) -> CandidateResult | None:
@@ -201,7 +206,23 @@ class TraceCandidates(SequenceABC):
             row=int(trace.row_numbers[i]),  # type: ignore[union-attr]
             inputs={k: jsonable(v[i]) for k, v in self._inputs.items()},
             remedy=ex.remedies().get(i),  # type: ignore[arg-type]
+            finance=finance_values(trace, i),  # type: ignore[arg-type]
         )
+
+
+def finance_values(trace: "Trace", i: int) -> dict[str, object] | None:
+    """Candidate ``i``'s finance fields as the trace holds them (None without a finance section)."""
+    if trace.resolved.pack.finance is None:
+        return None
+    from screening.finance.names import FINANCE_FIELDS
+    out: dict[str, object] = {}
+    for name, kind in FINANCE_FIELDS.items():
+        v = trace.frame[name].iat[i]
+        if v is None or v is pd_NA():
+            out[name] = None
+        else:
+            out[name] = dt.date.fromordinal(int(v)) if kind == "date" else float(v)
+    return out
 
 
 def verdict_of(outcomes: Sequence[tuple[str, str]]) -> str:
@@ -261,7 +282,7 @@ def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], mat
 def parameters_in_force(resolved: ResolvedPack) -> dict[str, dict[str, object]]:
     """Each parameter's value on the screening date, the date it has been in force since, and its source."""
     return {
-        name: {"value": jsonable(value), "since": resolved.since[name].isoformat() if resolved.since[name] else None,
+        name: {"value": jsonable(value), "since": resolved.since[name].isoformat() if resolved.since[name] else None,  # type: ignore[union-attr]
                "source": resolved.sources[name]}
         for name, value in resolved.params.items()
     }

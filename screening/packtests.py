@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from screening.candidates import table_from_records
 from screening.errors import InputError, Problem
+from screening.finance.names import FINANCE_FIELDS
 from screening.outcomes import OUTCOMES, CandidateResult
 from screening.pack.compiled import PackTest, RulePack
 from screening.pack.model import PortfolioExpect
@@ -49,12 +50,13 @@ def run_pack_test(pack: RulePack, test: PackTest, *, default_as_of: dt.date, eng
     case = test.case
     as_of = case.as_of or default_as_of
     candidates = [dict(c) for c in case.all_candidates]
-    # The approval-flow names (stage, stage_since, deadline) may be given directly in a test.
+    # The approval-flow names (stage, stage_since, deadline) and the finance fields may be given
+    # directly in a test (a finance field given wins over the one computed from the profile).
     flow_values: dict[str, dict[str, object]] = {}
     for candidate in candidates:
-        flow = {k: candidate.pop(k) for k in ("stage", "stage_since", "deadline") if k in candidate}
+        flow = {k: candidate.pop(k) for k in ("stage", "stage_since", "deadline", *FINANCE_FIELDS) if k in candidate}
         if flow:
-            flow_values[str(candidate.get("id"))] = flow
+            flow_values[str(candidate.get("id"))] = flow  # type: ignore[assignment]
     try:
         table = table_from_records(candidates, pack.input_fields, source=test.place.file)
     except InputError as exc:

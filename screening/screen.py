@@ -11,20 +11,23 @@ import platform
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from screening import __version__
-from screening.candidates import CandidateTable, candidates_hash, read_candidates
-from screening.columns import misspelt_columns
-from screening.errors import InputError
 import numpy as np
 import pandas as pd
 
+from screening import __version__
+from screening.candidates import CandidateTable, candidates_hash, read_candidates
+from screening.columns import misspelt_columns
 from screening.engines import decide_codes
 from screening.engines.vector import with_derived_frame
 from screening.engines.vector_columns import to_array, typed_column
+from screening.errors import InputError
+from screening.finance.compute import finance_frame
+from screening.finance.flows import CashFlows, read_cashflows
+from screening.finance.names import FINANCE_FIELDS
 from screening.outcomes import GENERAL_FIXES_MAX_ROWS, RunResult, now_utc, parameters_in_force
-from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 from screening.pack.compiled import ResolvedPack, RulePack
 from screening.portfolio import evaluate_portfolio_frame
+from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
 AUTO_DURABLE_MAX_ROWS = 20_000
@@ -55,7 +58,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
                  flow_values: Mapping[str, Mapping[str, object]] | None = None,
                  candidates_label: str | None = None, candidates_digest: str | None = None,
                  progress: Callable[[str, int, int], None] | None = None,
-                 warnings: Sequence[str] = ()) -> RunResult:
+                 warnings: Sequence[str] = (), cashflows: CashFlows | None = None) -> RunResult:
     """Screen every candidate of ``table`` against ``resolved``.
 
     Args:
@@ -68,11 +71,13 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         candidates_digest: hash of the list's bytes.
         progress: called as ``progress(phase, done, total)`` while working (for progress bars).
         warnings: what the reports should say about the list (``run.warnings``; absent when none).
+        cashflows: flows from a ``--cashflows`` file (CONTRACT §9); other candidates use profile fields.
     """
     report = progress or (lambda phase, done, total: None)
     total = len(table.frame)
     report("deriving fields", 0, total)
     frame = with_derived_frame(resolved, candidate_frame(resolved, table, flow_values))
+    frame, finance = finance_frame(resolved, frame, cashflows, flow_values)  # CONTRACT §9: finance columns, once per run
     report("deriving fields", total, total)
     chosen = choose_engine(engine, total)
     report(f"deciding ({chosen})", 0, total)
@@ -88,9 +93,13 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules), "label": pack.label,
         "parameters": parameters_in_force(resolved),
     }
+    if cashflows is not None:
+        run["cashflows"] = Path(cashflows.source).name
+        run["cashflows_hash"] = cashflows.digest
     if warnings:
         run["warnings"] = list(warnings)
-    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS)
+    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS,  # type: ignore[arg-type]
+                     finance=finance)
 
 
 def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
@@ -104,13 +113,15 @@ def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
     for name, kind in kinds.items():
         field = resolved.pack.fields.get(name)
         if (field is not None and field.is_derived) or name in getattr(resolved.pack, "tables", {}):
+            continue  # computed after: derived fields and tables, then the finance fields
+        if field is None and name in FINANCE_FIELDS:
             continue
         if name in FLOW_NAMES:
             values = [flow_values.get(str(i), {}).get(name) for i in ids] if flow_values is not None else [None] * length
             columns[name] = to_array(typed_column(values, kind), length)
         elif kind == "date":
             values = table.frame[name].tolist() if name in table.frame.columns else [None] * length
-            columns[name] = pd.array([None if v is None or v is pd.NA else v.toordinal() for v in values], dtype="Int64")
+            columns[name] = pd.array([None if v is None or v is pd.NA else v.toordinal() for v in values], dtype="Int64")  # type: ignore[union-attr]
         elif name in table.frame.columns:
             columns[name] = table.frame[name]
         else:
@@ -122,11 +133,12 @@ def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
 def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",
                 sheet: str | None = None, flow_values: Mapping[str, Mapping[str, object]] | None = None,
                 progress: Callable[[str, int, int], None] | None = None, strict_columns: bool = False,
-                skip_bad_rows: bool = False) -> RunResult:
+                skip_bad_rows: bool = False, cashflows: str | Path | None = None) -> RunResult:
     """Read a candidate list and screen it (raises InputError for a bad list or pack).
 
     ``strict_columns`` makes a column that looks like a misspelt field an error, not a warning.
     ``skip_bad_rows`` screens the rows that read cleanly; the refused ones are in ``result.rejected``.
+    ``cashflows``: a cash-flow file for the pack's finance section (CONTRACT §9).
     """
     resolved = pack.resolve(as_of)
     rejected: list = []
@@ -143,8 +155,9 @@ def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engin
     if rejected:
         unit = ("row" if header_row else "record") + ("s" if len(rejected) != 1 else "")
         warnings.append(f"{len(rejected)} {unit} refused and not screened (--skip-bad-rows): see rejected.csv")
+    flows = read_cashflows(cashflows, table.ids) if cashflows is not None else None
     result = screen_table(resolved, table, engine=engine, flow_values=flow_values,
                           candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates),
-                          progress=progress, warnings=warnings)
+                          progress=progress, warnings=warnings, cashflows=flows)
     result.rejected = rejected
     return result

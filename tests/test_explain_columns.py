@@ -9,10 +9,10 @@ give the same records, the same results.json and results.csv, byte for byte.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import importlib.util
 import io
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -61,16 +61,27 @@ def tables(pack, extra: list[Path]):
             continue
 
 
-def row_by_row(resolved, table, general_fixes: bool) -> RunResult:
-    """The old path: records, derived per row, the reference engine, records built per candidate × rule."""
+def row_by_row(resolved, table, general_fixes: bool, finance=None) -> RunResult:
+    """The old path: records, derived per row, the reference engine, records built per candidate × rule.
+
+    ``finance``: the traced run's finance table (CONTRACT §9); its values are inputs to the rules
+    here, as in the traced run (tests/test_finance.py checks the values themselves).
+    """
     records = table.records()
     base = [{**{k: v for k, v in r.items() if k in resolved.pack.fields}, "stage": None, "stage_since": None,
              "deadline": None} for r in records]
     rows = with_derived(resolved, base)
+    if finance is not None:
+        for i, row in enumerate(rows):
+            row.update(finance.fields_of(i))
     matrix = ReferenceEngine().decide(resolved, rows)
+    candidates = build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records,
+                               general_fixes=general_fixes)
+    if finance is not None:
+        for i, c in enumerate(candidates):
+            c.finance = finance.fields_of(i)
     return RunResult(run={"pack": "x", "pack_version": "1", "as_of": AS_OF.isoformat(), "engine": "reference"},
-                     candidates=build_results(resolved, rows, matrix, row_numbers=table.rows, inputs=records,
-                                              general_fixes=general_fixes))
+                     candidates=candidates)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +100,7 @@ def test_traced_results_equal_row_by_row_results(folder: Path, synthetic: list[P
         for engine in (["vector", "reference"] if small else ["vector"]):
             traced = screen_table(resolved, table, engine=engine)
             traced.general_fixes = small
-            want = row_by_row(resolved, table, general_fixes=small)
+            want = row_by_row(resolved, table, general_fixes=small, finance=traced.finance)
             got = [c.as_dict() for c in traced.candidates]
             assert got == [c.as_dict() for c in want.candidates], (table.source, engine)
             traced.run = want.run

@@ -8,13 +8,12 @@ linearity is checked as a ratio between two sizes measured in the same test.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from reliability_record import record
 
 from screening import limits
 from screening.candidates import read_candidates
@@ -24,8 +23,6 @@ from screening.lang.parse import ExpressionError, parse_expression
 from screening.pack.load import load_pack
 from screening.pack.model import FieldSpec
 from screening.pack.yamlio import read_yaml
-
-from reliability_record import record
 
 HEADER = 'pack: big\nversion: "1"\nfields:\n  id: {type: string, required: true}\n  amount: {type: number}\n'
 FIELDS = {"id": FieldSpec(type="string", required=True), "amount": FieldSpec(type="number")}

@@ -312,6 +312,13 @@ def test_a_table_may_not_share_a_name_and_rules_see_its_type(tmp_path: Path) -> 
     assert "'s' is both a table and a field" in text
 
 
+def test_a_table_may_not_take_a_finance_field_name(tmp_path: Path) -> None:
+    folder = table_pack(tmp_path, "unique", '- {x: "-", then: 1}\n')
+    (folder / "pack.yaml").write_text((folder / "pack.yaml").read_text().replace("  t:\n", "  japan_irr:\n"))
+    with pytest.raises(InputError, match="'japan_irr' is a finance field, computed from the cash flows; it cannot be a table"):
+        load_pack(folder)
+
+
 def test_rules_type_check_a_table_by_its_output(tmp_path: Path) -> None:
     folder = table_pack(tmp_path, "unique", '- {x: "-", then: 1}\n')
     (folder / "pack.yaml").write_text((folder / "pack.yaml").read_text() +
@@ -334,3 +341,34 @@ def test_a_missing_table_file_is_named(tmp_path: Path) -> None:
     (folder / "sector_tiers.csv").unlink()
     with pytest.raises(InputError, match="no such table file"):
         load_pack(folder)
+
+
+def test_a_table_reads_a_derived_field_and_another_table(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(textwrap.dedent("""\
+        pack: chain
+        version: "1"
+        fields:
+          id: {type: string}
+          x: {type: number}
+          double: {type: number, derive: "x * 2"}
+          bumped: {type: number, derive: "band + 1"}
+        tables:
+          band:
+            hit: first
+            inputs: {v: double}
+            output: integer
+            rows:
+              - {v: "< 10", then: 1}
+              - {v: "-", then: 2}
+          label:
+            inputs: {b: band, n: bumped}
+            output: string
+            rows:
+              - {b: "1", n: "2", then: low}
+              - {b: "2", then: high}
+        """))
+    pack = load_pack(tmp_path)
+    assert pack.derive_order.index("double") < pack.derive_order.index("band") < pack.derive_order.index("bumped") \
+        < pack.derive_order.index("label")
+    rows = with_derived(pack.resolve(dt.date(2026, 3, 1)), [{"id": "a", "x": 3}, {"id": "b", "x": 7}, {"id": "c"}])
+    assert [(r["band"], r["bumped"], r["label"]) for r in rows] == [(1, 2, "low"), (2, 3, "high"), (None, None, None)]  # row 1 unknown

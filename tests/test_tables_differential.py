@@ -157,3 +157,64 @@ def test_a_conflict_and_an_unknown_row_are_missing_in_every_backend(tmp_path: Pa
     assert [r["t"] for r in rows] == [None, None, 1, 0]
     frame = with_derived_frame(resolved, build_frame(resolved, base))
     assert [r["t"] for r in frame_records(resolved, frame)] == [None, None, 1, 0]
+
+
+def _typed_pack(folder: Path, output: str, hit: str, thens: list[str], else_: str | None) -> Path:
+    rows = "".join(f'      - {{x: "{cell}", s: "{s}", then: {then}}}\n'
+                   for cell, s, then in zip(["< 2.5", "[1, 10)", "not(5)", ">= 10"], ["-", "a", "not(c)", "-"], thens))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.yaml").write_text(
+        'pack: typed\nversion: "1"\nfields:\n  id: {type: string}\n  x: {type: number}\n  s: {type: string}\n'
+        "  d: {type: date}\n"
+        f"tables:\n  t:\n    hit: {hit}\n    inputs: {{x: x, s: s}}\n    output: {output}\n    rows:\n{rows}"
+        + (f"    else: {else_}\n" if else_ is not None else ""))
+    return folder
+
+
+TYPED_OUTPUTS = {
+    "string": (["low", "mid", "'other'", "high"], "none", ("unique", "first")),
+    "bool": (["true", "false", "true", "false"], "false", ("unique", "first")),
+    "date": (["2026-01-01", "2026-06-30", "2025-12-31", "2027-01-01"], "2030-01-01",
+             ("unique", "first", "collect_min", "collect_max")),
+    "integer": (["1", "2", "3", "4"], "0", ("unique", "first", "collect_sum", "collect_min", "collect_max")),
+}
+
+
+def test_every_output_type_and_policy_agrees_over_columns(tmp_path: Path) -> None:
+    """String, yes/no, date and integer outputs under each policy they allow, with and without else."""
+    base = inputs_for({})
+    checked = 0
+    for output, (thens, else_, hits) in TYPED_OUTPUTS.items():
+        for hit in hits:
+            for fallback in (else_, None):
+                folder = _typed_pack(tmp_path / f"{output}-{hit}-{fallback is None}", output, hit, thens, fallback)
+                resolved = load_pack(folder).resolve(AS_OF)
+                want = [r["t"] for r in with_derived(resolved, base)]
+                frame = with_derived_frame(resolved, build_frame(resolved, [dict(r) for r in base]))
+                got = [r["t"] for r in frame_records(resolved, frame)]
+                assert got == want, (output, hit, fallback)
+                assert any(v is None for v in want) and any(v is not None for v in want)
+                checked += 1
+    assert checked == 26
+
+
+TYPED_RULES = {"string": ["t == 'low'", "t != 'high'", "t in ['mid', 'other']"], "bool": ["t", "not t", "t == True"],
+               "date": ["t < date('2026-06-01')", "days(t, as_of) > 0"], "integer": ["t >= 2", "t == 3"]}
+
+
+def test_rules_over_every_output_type_agree_in_all_engines(tmp_path: Path) -> None:
+    from screening.engines.vector import VectorEngine
+
+    base = inputs_for({})
+    for output, (thens, else_, hits) in TYPED_OUTPUTS.items():
+        for hit in hits:
+            folder = _typed_pack(tmp_path / f"{output}-{hit}", output, hit, thens, else_)
+            rules = "".join(f'  - {{id: r{i}, title: R, category: other, source: s, require: "{r}"}}\n'
+                            for i, r in enumerate(TYPED_RULES[output]))
+            (folder / "pack.yaml").write_text((folder / "pack.yaml").read_text() + "rules:\n" + rules)
+            resolved = load_pack(folder).resolve(AS_OF)
+            rows = with_derived(resolved, base)
+            reference = ReferenceEngine().decide(resolved, rows)
+            assert DurableEngine().decide(resolved, rows) == reference, (output, hit)
+            assert VectorEngine().decide(resolved, rows) == reference, (output, hit)
+            assert {o for r in reference for o in r} >= {"pass", "fail"}, (output, hit)

@@ -11,7 +11,7 @@ from typing import Callable, List, Optional
 
 import typer
 
-from screening.cli.common import _fail, guarded, load, out, parse_date
+from screening.cli.common import CASHFLOWS_HELP, _fail, guarded, load, out, parse_date
 
 DEFAULT_OUT = Path("reports/out")
 COMPARE_FORMATS = ("json", "csv", "md", "html")
@@ -40,6 +40,7 @@ def compare(
     formats: str = typer.Option("json,csv,md", "--format", help="Comma-separated: json,csv,md,html."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
     engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
+    cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
 ) -> None:
     """The candidates whose verdict or outcomes differ between two packs, and the rules and parameters behind it."""
     from screening.compare import compare_runs
@@ -56,8 +57,10 @@ def compare(
     fmts = _formats(formats, COMPARE_FORMATS)
     pack_a, pack_b = load(rules[0]), load(rules[1])
     resolved_a, resolved_b = guarded(lambda: pack_a.resolve(date)), guarded(lambda: pack_b.resolve(date))
-    run_a = guarded(lambda: screen_file(candidates, pack_a, date, engine=engine, sheet=sheet))
-    run_b = guarded(lambda: screen_file(candidates, pack_b, date, engine=engine, sheet=sheet))
+    run_a = guarded(lambda: screen_file(candidates, pack_a, date, engine=engine, sheet=sheet,
+                                        cashflows=cashflows if pack_a.finance is not None else None))
+    run_b = guarded(lambda: screen_file(candidates, pack_b, date, engine=engine, sheet=sheet,
+                                        cashflows=cashflows if pack_b.finance is not None else None))
     comparison = compare_runs(run_a, run_b, resolved_a, resolved_b)
     print_comparison(comparison, out)
     renderers: dict[str, Callable[..., str]] = {"json": compare_json, "csv": compare_csv, "md": compare_markdown,

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from screening.cli.common import (
+    CASHFLOWS_HELP,
     DEFAULT_FORMATS,
     DEFAULT_OUT,
     _fail,
@@ -33,6 +34,7 @@ def run(
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
     engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
+    cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
     messages: bool = typer.Option(False, "--messages", help="Add each outcome's message to results.parquet."),
     strict_columns: bool = typer.Option(False, "--strict-columns",
@@ -42,8 +44,8 @@ def run(
                                             "rejected.csv and exit 1."),
 ) -> None:
     """Screen a candidate list and write results."""
-    from screening.render import write_outputs
     from screening.errors import MAX_PROBLEMS
+    from screening.render import write_outputs
     from screening.render.terminal import print_summary, print_warnings
     from screening.screen import screen_file
 
@@ -60,7 +62,8 @@ def run(
     with _progress_bar(quiet) as progress:
         result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet,
                                              flow_values=flow_values, progress=progress,
-                                             strict_columns=strict_columns, skip_bad_rows=skip_bad_rows))
+                                             strict_columns=strict_columns, skip_bad_rows=skip_bad_rows,
+                                             cashflows=cashflows))
     print_warnings(result, err)
     for rejected in result.rejected[:MAX_PROBLEMS]:
         for problem in rejected.reasons:
@@ -91,8 +94,10 @@ def explain(
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record."),
     strict_columns: bool = typer.Option(False, "--strict-columns",
                                         help="Refuse the list (exit 2) if a column looks like a misspelt field."),
+    cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
 ) -> None:
-    """One candidate, rule by rule: outcome, message, values read, source, fix; then its remedy."""
+    """One candidate, rule by rule: outcome, message, values read, source, fix; then its remedy
+    (and, with a finance section, its yearly waterfall)."""
     from screening.render.terminal import print_candidate, print_warnings
     from screening.screen import screen_file
 
@@ -100,7 +105,7 @@ def explain(
     pack = load(rules)
     flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
     result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values,
-                                         strict_columns=strict_columns))
+                                         strict_columns=strict_columns, cashflows=cashflows))
     print_warnings(result, err)
     match = result.find(candidate_id)
     if match is None:

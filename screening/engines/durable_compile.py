@@ -159,6 +159,7 @@ def scope_of(resolved: ResolvedPack) -> dict[str, Type]:
     """The type of every name a rule may read."""
     pack = resolved.pack
     scope: dict[str, Type] = {name: Type(kind) for name, kind in BUILTIN_NAMES.items()}
+    scope.update({name: FIELD_TYPES[kind] for name, kind in pack.computed_names().items()})
     scope.update({name: FIELD_TYPES[f.spec.type.value] for name, f in pack.fields.items()})
     scope.update({name: p.type for name, p in pack.parameters.items()})
     scope.update({name: t.type for name, t in pack.tables.items()})  # computed before events are posted
@@ -170,7 +171,7 @@ def compile_pack(resolved: ResolvedPack, rules_per_ruleset: int = 60) -> Compile
     constants = resolved.constants()
     # decision tables are derived values: computed with the derived fields before any event is
     # posted, they reach durable as properties of the event like any field
-    inputs = set(resolved.pack.fields) | set(resolved.pack.tables) | (set(BUILTIN_NAMES) - {"as_of"})
+    inputs = set(resolved.pack.fields) | set(resolved.pack.tables) | set(resolved.pack.computed_names())
     scope = scope_of(resolved)
     rules = [compile_rule(i, rule, constants, inputs, scope) for i, rule in enumerate(resolved.pack.rules)]
     starts = range(0, len(rules), rules_per_ruleset)

@@ -17,7 +17,7 @@ import pandas as pd
 from screening.engines import OutcomeMatrix
 from screening.engines.vector_columns import Col, Scalar, records, to_array, typed_column
 from screening.engines.vector_eval import FrameEvaluator, evaluate_frame
-from screening.pack.compiled import BUILTIN_NAMES, ResolvedPack
+from screening.pack.compiled import ResolvedPack
 from screening.tables.columns import table_column
 
 __all__ = ["VectorEngine", "build_frame", "decide_codes", "decide_frame", "evaluate_frame", "field_kinds", "frame_from_rows",
@@ -29,7 +29,7 @@ _PASS, _FAIL, _MISSING, _NOT_APPLICABLE = range(4)
 
 def field_kinds(resolved: ResolvedPack) -> dict[str, str]:
     """Pack field type of every name a row may hold: the pack's fields and the flow's built-ins."""
-    kinds = {name: kind for name, kind in BUILTIN_NAMES.items() if name != "as_of"}
+    kinds = resolved.pack.computed_names()  # flow built-ins, and finance fields with a finance section
     kinds.update({name: f.spec.type.value for name, f in resolved.pack.fields.items()})
     kinds.update({name: t.output for name, t in resolved.pack.tables.items()})  # decision tables
     return kinds

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from screening.errors import InputError, Problem
+from screening.finance.names import FINANCE_FIELDS
 from screening.lang import nodes as n
 from screening.lang.types import Type
-from screening.pack.model import FieldSpec, FlowSpec, ParameterSpec, RuleSpec, TestCase
+from screening.pack.model import FieldSpec, FinanceSpec, FlowSpec, ParameterSpec, RuleSpec, TestCase
 
 if TYPE_CHECKING:
     from screening.tables.compile import PackTable
@@ -110,6 +111,24 @@ class PackRule:
 
 
 @dataclass
+class PackFinance:
+    """The pack's ``finance:`` section: the waterfall's terms as parsed expressions."""
+
+    spec: FinanceSpec
+    place: Place
+    terms: dict[str, n.Node]  # term name -> expression (a number is a constant expression)
+    places: dict[str, Place] = field(default_factory=dict)
+
+    def names(self) -> list[str]:
+        """Fields and parameters the terms read."""
+        seen: dict[str, None] = {}
+        for expr in self.terms.values():
+            for name in expr.names():
+                seen.setdefault(name, None)
+        return list(seen)
+
+
+@dataclass
 class PackTest:
     case: TestCase
     place: Place
@@ -148,12 +167,21 @@ class RulePack:
             return self.tables[name].names()
         f = self.fields.get(name)
         return f.derive.names() if f is not None and f.derive is not None else []
+    finance: PackFinance | None = None
 
     def rule(self, rule_id: str) -> PackRule:
         for r in [*self.rules, *self.portfolio_rules]:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)
+
+    def computed_names(self) -> dict[str, str]:
+        """Names a candidate row holds beyond the pack's fields, with their field types: the
+        approval-flow built-ins and, when the pack has a ``finance:`` section, the finance fields."""
+        names = {k: v for k, v in BUILTIN_NAMES.items() if k != "as_of"}
+        if self.finance is not None:
+            names.update(FINANCE_FIELDS)
+        return names
 
     @property
     def input_fields(self) -> dict[str, FieldSpec]:

@@ -13,12 +13,21 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from screening.errors import InputError, Problem
+from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
 from screening.lang import nodes as n
-from screening.limits import MAX_RULES
 from screening.lang.parse import ExpressionError, parse_expression
-from screening.lang.types import BOOL, FIELD_TYPES, Type, TypeErrors, check_expression, type_of_value
-from screening.pack.compiled import (BUILTIN_NAMES, PackField, PackParameter, PackRule, PackTest, Place,
-                                     RulePack)
+from screening.lang.types import BOOL, FIELD_TYPES, NUMBER, Type, TypeErrors, check_expression, type_of_value
+from screening.limits import MAX_RULES
+from screening.pack.compiled import (
+    BUILTIN_NAMES,
+    PackField,
+    PackFinance,
+    PackParameter,
+    PackRule,
+    PackTest,
+    Place,
+    RulePack,
+)
 from screening.pack.model import PackFile
 from screening.pack.portfolio import check_portfolio_rule, compile_portfolio_rule
 from screening.pack.validation import problems_from_validation
@@ -48,7 +57,7 @@ class _Loader:
     def _salvage(self, doc: YamlDoc, exc: ValidationError) -> PackFile | None:
         """Drop the invalid items of a file so the rest can still be checked (errors already reported)."""
         from screening.pack.validation import _clean_loc
-        data = dict(doc.data)  # type: ignore[arg-type]
+        data = dict(doc.data)  # type: ignore[arg-type, call-overload]
         bad: dict[str, set[object]] = {}
         for e in exc.errors():
             loc = _clean_loc(doc.data, e["loc"], e["type"])
@@ -74,8 +83,8 @@ class _Loader:
             elif isinstance(value, list):
                 maps[section] = [i for i in range(len(value)) if i not in keys]
                 for i in keys:
-                    if section == "rules" and isinstance(value[i], dict):  # type: ignore[index]
-                        self.lenient.add(str(value[i].get("id")))  # type: ignore[index]
+                    if section == "rules" and isinstance(value[i], dict):  # type: ignore[call-overload, index]
+                        self.lenient.add(str(value[i].get("id")))  # type: ignore[call-overload, index]
                 data[section] = [value[i] for i in maps[section]]
         try:
             pf = PackFile.model_validate(data)
@@ -125,7 +134,7 @@ class _Loader:
                 self.problems.extend(problems)
                 continue
             if not isinstance(doc.data, dict):
-                self.err("a rule file holds a mapping of sections (fields, parameters, rules, tests, flow)",
+                self.err("a rule file holds a mapping of sections (fields, parameters, rules, tests, flow, finance)",
                          Place(doc.file, 1))
                 continue
             try:
@@ -138,7 +147,7 @@ class _Loader:
                     parsed.append((doc, salvaged))
         if len(parsed) < len(files) and not all(d.file in self.index_maps for d, _ in parsed):
             return None
-        if any(p.file not in {d.file for d, _ in parsed} for p in map(lambda f: Place(str(f), None), files)):
+        if any(p.file not in {d.file for d, _ in parsed} for p in (Place(str(f), None) for f in files)):
             return None  # a file could not be read at all: its names are unknown, so stop before cross-checks
 
         headers = [(d, f) for d, f in parsed if f.has_header]
@@ -168,6 +177,7 @@ class _Loader:
         scope: str | None = None
         label: str | None = None
         flow, flow_place = None, None
+        finance: PackFinance | None = None
         table_sources: dict[str, TableSource] = {}
         lineage: list[str] = []
         hash_parts: list[bytes] = []
@@ -192,6 +202,8 @@ class _Loader:
             label = base.label or label
             if base.flow is not None:
                 flow, flow_place = base.flow, base.flow_place
+            if base.finance is not None:
+                finance = base.finance
             hash_parts.append(base.hash.encode())
             all_files.extend(base.files)
         inherited_rule_ids = {r.id for r in rules} | {r.id for r in prules}
@@ -214,6 +226,7 @@ class _Loader:
         own_rules: dict[str, Place] = {}
         own_tables: dict[str, Place] = {}
         own_tests: list[PackTest] = []
+        own_finance: Place | None = None
         test_names: dict[str, Place] = {}
         for doc, pf in parsed:
             for name, spec in pf.fields.items():
@@ -284,6 +297,12 @@ class _Loader:
                 if flow_place is not None and flow_place.file in [d.file for d, _ in parsed]:
                     self.err(f"'flow' is defined twice (first at {flow_place})", place)
                 flow, flow_place = pf.flow, place
+            if pf.finance is not None:
+                fplace = Place(doc.file, doc.line_of(("finance",)))
+                if own_finance is not None:
+                    self.err(f"'finance' is defined twice in this pack (first at {own_finance})", fplace)
+                own_finance = fplace
+                finance = self._compile_finance(pf.finance, doc, fplace)
 
         for name in fields:
             if name in params:
@@ -294,6 +313,11 @@ class _Loader:
         for name in params:
             if name in BUILTIN_NAMES:
                 self.err(f"'{name}' is a built-in name and cannot be a parameter", params[name].place)
+        for name, thing in [*fields.items(), *params.items()]:
+            if name in FINANCE_FIELDS:
+                kind = "field" if name in fields else "parameter"
+                self.err(f"'{name}' is a finance field, computed from the cash flows by the pack's 'finance:' "
+                         f"section; it cannot be declared as a {kind}", thing.place)  # type: ignore[attr-defined]
 
         for name, src in table_sources.items():
             place = Place(src.place.file, src.place.line)
@@ -302,6 +326,8 @@ class _Loader:
                     self.err(f"'{name}' is both a table and a {kind} ({names[name].place})", place)  # type: ignore[attr-defined]
             if name in BUILTIN_NAMES:
                 self.err(f"'{name}' is a built-in name and cannot be a table", place)
+            if name in FINANCE_FIELDS:
+                self.err(f"'{name}' is a finance field, computed from the cash flows; it cannot be a table", place)
 
         names = self._scope(fields, params)
         names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
@@ -314,6 +340,9 @@ class _Loader:
             else:
                 self.lenient.add(name)
         derive_order = self._compile_derived(fields, names, tables)
+        if finance is not None:
+            self._check_finance(finance, fields, names)
+            names.update({name: FIELD_TYPES[kind] for name, kind in FINANCE_FIELDS.items()})
         for rule in rules:
             self._check_rule(rule, names, fields, params)
         self._check_dropped(names)
@@ -349,6 +378,7 @@ class _Loader:
             path=str(folder), fields=fields, parameters=params, rules=rules, tests=own_tests, flow=flow,
             flow_place=flow_place, derive_order=derive_order, hash=f"sha256:{digest}", lineage=lineage,
             files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", tables=tables,
+            finance=finance,
             label=self._label(header.label or label, fields, Place(hdoc.file, hdoc.line_of(("label",)))),
         )
 
@@ -417,10 +447,23 @@ class _Loader:
             compile_portfolio_rule(rule, self.err)
         return rule
 
+    def _finance_hint(self, expr: n.Node, place: Place, where: str, scope: dict[str, Type]) -> dict[str, Type]:
+        """Finance names read where the pack has no finance section: one error each, with a hint."""
+        extra: dict[str, Type] = {}
+        for name in expr.names():
+            if name in FINANCE_FIELDS and name not in scope:
+                self.err(f"'{name}' is a finance field, but this pack has no 'finance:' section (CONTRACT §9): "
+                         "add one (deemed_rate, japan_funding_share, us_share_before_recovery, "
+                         "us_share_after_recovery) or extend a pack that has it", place, where)
+                extra[name] = Type("any")
+        return extra
+
     def _check_rule(self, rule: PackRule, scope: dict[str, Type], fields, params) -> None:
         for key, expr in (("applies_if", rule.applies_if), ("require", rule.require)):
             if expr is None:
                 continue
+            place = rule.places.get(key, rule.place)
+            scope = {**scope, **self._finance_hint(expr, place, f"rule {rule.id} {key}", scope)}
             try:
                 check_expression(expr, scope, want=BOOL)
             except TypeErrors as exc:
@@ -462,11 +505,13 @@ class _Loader:
         except ValueError as exc:
             self._msg_err(f"not a valid template: {exc}", rule, outcome)
             return
-        for _, name, spec, conv in parts:
+        for _, name, spec, _conv in parts:
             if name is None:
                 continue
             if not name.isidentifier():
                 self._msg_err(f"placeholder {{{name}}} must be a plain field or parameter name", rule, outcome)
+            elif name in FINANCE_FIELDS and name not in scope:
+                self._msg_err(f"{{{name}}} is a finance field, but this pack has no 'finance:' section", rule, outcome)
             elif name not in scope:
                 self._msg_err(f"unknown name {{{name}}}", rule, outcome)
             if spec and "{" in spec:
@@ -483,6 +528,11 @@ class _Loader:
                 continue
             expr = self._parse(f.spec.derive, f.place, f"fields.{name}.derive")
             if expr is None:
+                continue
+            reads = [x for x in expr.names() if x in FINANCE_FIELDS]
+            if reads:
+                self.err(f"a derived field cannot read the finance field '{reads[0]}': derived fields are computed "
+                         "before the waterfall (read it in a rule instead)", f.place, f"fields.{name}.derive")
                 continue
             want = FIELD_TYPES[f.spec.type.value]
             try:
@@ -516,3 +566,37 @@ class _Loader:
         for name in deps:
             visit(name, [])
         return order
+
+    def _compile_finance(self, spec, doc: YamlDoc, place: Place) -> PackFinance | None:
+        terms: dict[str, n.Node] = {}
+        places: dict[str, Place] = {}
+        for key in spec.TERMS:
+            value = getattr(spec, key)
+            kplace = Place(doc.file, doc.line_of(("finance", key)))
+            places[key] = kplace
+            text = value if isinstance(value, str) else repr(value)
+            expr = self._parse(text, kplace, f"finance.{key}")
+            if expr is None:
+                return None
+            terms[key] = expr
+        return PackFinance(spec, place, terms, places)
+
+    def _check_finance(self, finance: PackFinance, fields: dict[str, PackField], scope: dict[str, Type]) -> None:
+        """Terms are numbers over fields and parameters; declared profile fields have the profile's types."""
+        for key, expr in finance.terms.items():
+            place = finance.places.get(key, finance.place)
+            reads = [x for x in expr.names() if x in FINANCE_FIELDS]
+            if reads:
+                self.err(f"finance.{key} cannot read the finance field '{reads[0]}' (the terms come before the "
+                         "waterfall)", place, f"finance.{key}")
+                continue
+            try:
+                check_expression(expr, scope, want=NUMBER)
+            except TypeErrors as exc:
+                for message, part in exc.problems:
+                    self.err(f"{message}: `{part}`", place, f"finance.{key}")
+        for name, kind in PROFILE_FIELDS.items():
+            f = fields.get(name)
+            if f is not None and f.spec.type.value != kind and not (kind == "number" and f.spec.type.value == "integer"):
+                self.err(f"profile field '{name}' must be of type {kind} (it gives the cash flows), not "
+                         f"{f.spec.type.value}", f.place, f"fields.{name}")

@@ -11,7 +11,17 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Union
 
-from pydantic import BaseModel, Strict, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 IDENT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -280,6 +290,24 @@ class FlowSpec(_Strict):
     deadlines: list[Deadline] = []
 
 
+FinanceTerm = Union[StrictInt, StrictFloat, StrictStr]
+
+
+class FinanceSpec(_Strict):
+    """The framework's waterfall terms (CONTRACT.md §9): each a number, a parameter name or an
+    expression over parameters and fields."""
+
+    deemed_rate: FinanceTerm
+    japan_funding_share: FinanceTerm
+    us_share_before_recovery: FinanceTerm
+    us_share_after_recovery: FinanceTerm
+    description: StrictStr | None = None
+    source: StrictStr | None = None
+
+    TERMS: ClassVar[tuple[str, ...]] = ("deemed_rate", "japan_funding_share", "us_share_before_recovery",
+                                        "us_share_after_recovery")
+
+
 class HitPolicy(str, Enum):
     """How a decision table picks its value from the rows that match (CONTRACT.md §13)."""
 
@@ -352,6 +380,7 @@ class PackFile(_Strict):
     flow: FlowSpec | None = None
     portfolio: PortfolioSpec | None = None
     tables: dict[Annotated[StrictStr, Field(pattern=IDENT_PATTERN)], TableSpec] = {}
+    finance: FinanceSpec | None = None
 
     HEADER_KEYS: ClassVar[tuple[str, ...]] = ("pack", "version", "title", "description", "label", "extends", "drop")
 

@@ -75,12 +75,27 @@ def candidate_lines(result: RunResult, start: int, stop: int) -> list[str]:
     for k, (name, values) in enumerate(inputs.items()):
         fields = fields + ((", " if k else "") + _encode(name) + ": ") + np.array(encode_values(values), dtype=object)
     remedies = ex.remedies()
-    remedy = np.full(count, '}, "remedy": null, "outcomes": [', dtype=object)
+    remedy = np.full(count, '}, "remedy": null', dtype=object)
     for i, found in remedies.items():
         if start <= i < stop:
-            remedy[i - start] = '}, "remedy": ' + _encode(found.as_dict()) + ', "outcomes": ['  # type: ignore[attr-defined]
+            remedy[i - start] = '}, "remedy": ' + _encode(found.as_dict())  # type: ignore[attr-defined]
+    remedy = remedy + finance_text(trace, start, stop) + ', "outcomes": ['
+
     ids = np.array(encode_values([str(v) for v in trace.frame["id"].iloc[start:stop].tolist()]), dtype=object)
     verdicts = np.array([f', "verdict": "{v}", "row": ' for v in VERDICTS], dtype=object)[trace.verdicts[start:stop]]
     rows = np.array([str(r) + ", " for r in trace.row_numbers[start:stop].tolist()], dtype=object)
     heads = '    {"id": ' + ids + verdicts + rows + fields + remedy
     return ["".join((h, *pieces, "]}")) for h, pieces in zip(heads.tolist(), zip(*columns))]
+
+
+def finance_text(trace, start: int, stop: int):  # noqa: ANN001, ANN201 - Trace -> numpy object array
+    """``, "finance": {...}`` per candidate (CONTRACT §9), or nothing without a finance section."""
+    import numpy as np
+
+    from screening.outcomes import finance_values
+
+    if trace.resolved.pack.finance is None:
+        return ""
+    from screening.explain import jsonable
+    return np.array([', "finance": ' + _encode({k: jsonable(v) for k, v in finance_values(trace, i).items()})  # type: ignore[union-attr]
+                     for i in range(start, stop)], dtype=object)

@@ -16,7 +16,7 @@ OUTCOME_STYLE = {"pass": "green", "fail": "red", "missing": "yellow", "not_appli
 
 def print_warnings(result: RunResult, console: Console) -> None:
     """Warnings about the list (a misspelt column, skipped rows), one line each."""
-    for warning in result.run.get("warnings") or ():  # type: ignore[union-attr]
+    for warning in result.run.get("warnings") or ():  # type: ignore[attr-defined, union-attr]
         console.print(Text.assemble(("warning: ", "bold yellow"), str(warning)))
 
 
@@ -33,10 +33,21 @@ def print_summary(result: RunResult, console: Console) -> None:
     verdicts.add_column("missing (blocking)", overflow="fold")
     shown = _first_rows(result, 50)
     names = result.labels(50)
+    finance = result.finance
+    if finance is not None:
+        verdicts.add_column("project IRR", justify="right")
+        verdicts.add_column("Japan IRR", justify="right")
+        verdicts.add_column("Japan made whole", justify="right")
     for i, (cid, verdict, failed, missing) in enumerate(shown):
         named = [Text(names[i] if i < len(names) else "")] if result.label else []
-        verdicts.add_row(Text(cid), *named, Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
-                         Text(", ".join(missing) or "—"))
+        cells = [Text(cid), *named, Text(verdict, style=VERDICT_STYLE[verdict]), Text(", ".join(failed) or "—"),
+                 Text(", ".join(missing) or "—")]
+        if finance is not None:
+            f = finance.fields_of(i)
+            made = f.get("japan_made_whole_on")
+            cells += [Text(_pct(f.get("project_irr"))), Text(_pct(f.get("japan_irr"))),
+                      Text(made.isoformat() if made is not None else "never")]  # type: ignore[attr-defined]
+        verdicts.add_row(*cells)
     if len(result.candidates) > len(shown):
         verdicts.caption = f"first {len(shown)} of {len(result.candidates)} candidates; all are in the written files"
     console.print(verdicts)
@@ -116,6 +127,8 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
     if candidate.remedy is not None:
         lead = "To become eligible" if candidate.remedy.possible else "Cannot become eligible"
         console.print(Text.assemble((f"{lead}: ", "bold"), candidate.remedy.text))
+    if candidate.finance is not None:
+        print_waterfall(candidate, result, console)
 
 
 def _escape(text: str) -> str:
@@ -132,3 +145,43 @@ def _short(value: object) -> str:
     from screening.explain import for_people
     text = for_people(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def print_waterfall(candidate: CandidateResult, result: RunResult, console: Console) -> None:
+    """The finance fields and the yearly waterfall (date, invest, cash, Japan's share, balance)."""
+    f = candidate.finance or {}
+    made = f.get("japan_made_whole_on")
+    console.print(f"[bold]Finance[/]: project IRR {_pct(f.get('project_irr'))}, Japan IRR {_pct(f.get('japan_irr'))}, "
+                  f"Japan multiple {_num(f.get('japan_multiple'), 'x')}, made whole "
+                  f"{made.isoformat() if made is not None else 'never (within the flows)'}, "  # type: ignore[attr-defined]
+                  f"US share of cash {_pct(f.get('us_share_of_cash'))}")
+    table_data = result.finance
+    if table_data is None or candidate.id not in table_data.ids:
+        return
+    i = table_data.index(candidate.id)
+    years = table_data.yearly(i)
+    if not years:
+        console.print(f"No cash flows for {candidate.id}: give --cashflows or the profile fields.")
+        return
+    source = {"cashflows": "the cash-flow file", "profile": "the profile fields"}.get(table_data.sources[i], "")
+    table = Table(title=f"Yearly waterfall of {candidate.id} (flows from {source})")
+    for col in ("date", "invest", "cash", "Japan's share", "Japan's balance"):
+        table.add_column(col, justify="right")
+    for y in years:
+        table.add_row(y.date.isoformat() + (" *" if y.made_whole else ""), _money(y.invest), _money(y.cash),
+                      _money(y.japan), _money(y.balance))
+    if any(y.made_whole for y in years):
+        table.caption = "* Japan made whole (recovery) in this year"
+    console.print(table)
+
+
+def _pct(value: object) -> str:
+    return "missing" if value is None else f"{value:.2%}"  # type: ignore[str-format]
+
+
+def _num(value: object, unit: str = "") -> str:
+    return "missing" if value is None else f"{value:.3f}{unit}"  # type: ignore[str-format]
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"

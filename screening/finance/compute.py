@@ -1,0 +1,215 @@
+"""The finance fields of a screening run: once per run, columnar, before any rule runs.
+
+:func:`finance_frame` is the one call the pipeline makes (screening/screen.py): it takes the
+typed candidate frame (derived fields included) and the ``--cashflows`` file if any, and returns
+the frame with the finance columns added and a :class:`FinanceTable` (the waterfall behind them,
+for ``explain`` and the report's chart). :func:`compute_finance` is the same over plain columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping, Sequence
+
+import numpy as np
+
+from screening.errors import InputError, Problem
+from screening.finance.flows import CashFlows, Flow, FlowMatrix, check_profile, profile_flows
+from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
+from screening.finance.waterfall import Terms, Waterfall, as_python, finance_fields, run_waterfall
+from screening.lang.evaluate import evaluate
+from screening.pack.compiled import ResolvedPack
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Valid range of each term (inclusive bounds; the deemed rate must exceed -100%).
+TERM_RANGES = {"deemed_rate": (-1.0, None), "japan_funding_share": (0.0, 1.0),
+               "us_share_before_recovery": (0.0, 1.0), "us_share_after_recovery": (0.0, 1.0)}
+
+
+@dataclass(frozen=True)
+class YearRow:
+    """One line of the yearly waterfall: the year's last flow date and the year's totals."""
+
+    date: dt.date
+    invest: float
+    cash: float
+    japan: float
+    balance: float
+    made_whole: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {"date": self.date.isoformat(), "invest": self.invest, "cash": self.cash, "japan": self.japan,
+                "balance": self.balance, "made_whole": self.made_whole}
+
+
+@dataclass
+class FinanceTable:
+    """Finance fields per candidate (in list order) and the waterfall they come from."""
+
+    ids: list[str]
+    columns: dict[str, list[object]]
+    water: Waterfall
+    sources: list[str]  # per candidate: "cashflows", "profile" or "none"
+
+    def fields_of(self, i: int) -> dict[str, object]:
+        return {name: self.columns[name][i] for name in FINANCE_FIELDS}
+
+    def index(self, candidate_id: str) -> int:
+        return self.ids.index(candidate_id)
+
+    def schedule(self, i: int) -> list[tuple[dt.date, float, float, float, float]]:
+        """(date, invest, cash, Japan's receipts, Japan's balance after) for each flow date."""
+        w, k = self.water, int(self.water.flows.count[i])
+        dates = w.flows.dates(i)
+        return [(dates[j], float(w.flows.invest[i, j]), float(w.flows.cash[i, j]), float(w.japan_receipts[i, j]),
+                 float(w.balance[i, j])) for j in range(k)]
+
+    def yearly(self, i: int) -> list[YearRow]:
+        """The waterfall by calendar year (the table ``explain`` shows)."""
+        made = self.columns["japan_made_whole_on"][i]
+        rows: dict[int, YearRow] = {}
+        for date, invest, cash, japan, balance in self.schedule(i):
+            prev = rows.get(date.year)
+            if prev is None:
+                rows[date.year] = YearRow(date, invest, cash, japan, balance, made == date)
+            else:
+                rows[date.year] = YearRow(date, prev.invest + invest, prev.cash + cash, prev.japan + japan, balance,
+                                          prev.made_whole or made == date)
+        return list(rows.values())
+
+
+def compute_finance(resolved: ResolvedPack, ids: Sequence[str], columns: Mapping[str, Sequence[object]],
+                    terms: Mapping[str, Sequence[object]], cashflows: CashFlows | None = None) -> FinanceTable:
+    """The finance fields of every candidate, from plain columns.
+
+    Args:
+        resolved: the pack (with a ``finance:`` section), parameters fixed for the screening date.
+        ids: candidate ids, in list order.
+        columns: the profile fields the pack declares, one value per candidate (dates as dates).
+        terms: each finance term's value per candidate (None = missing).
+        cashflows: flows from a ``--cashflows`` file; a candidate not in it uses its profile fields.
+
+    Raises:
+        InputError: a term out of range, or a profile the waterfall cannot use.
+    """
+    problems = check_profile(ids, columns)
+    series: list[list[Flow]] = []
+    sources: list[str] = []
+    given = cashflows.by_candidate if cashflows is not None else {}
+    n = len(ids)
+    for i, cid in enumerate(ids):
+        if cid in given:
+            series.append(given[cid])
+            sources.append("cashflows")
+            continue
+        flows = profile_flows(*(columns.get(name, [None] * n)[i] for name in PROFILE_FIELDS)) if not problems else None
+        series.append(flows or [])
+        sources.append("profile" if flows else "none")
+    arrays = _terms(resolved, ids, terms, problems)
+    if problems:
+        raise InputError(problems)
+    water = run_waterfall(FlowMatrix.from_lists(series), arrays)
+    return FinanceTable(list(ids), as_python(finance_fields(water)), water, sources)
+
+
+def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: CashFlows | None = None,
+                  given: Mapping[str, Mapping[str, object]] | None = None
+                  ) -> "tuple[pd.DataFrame, FinanceTable | None]":
+    """CONTRACT §9 over a typed candidate frame (derived fields included): the frame with the five
+    finance columns added (numbers ``Float64``, the date as ``Int64`` day ordinals, as the frame
+    holds dates), and the table behind them. Without a ``finance:`` section: the frame unchanged.
+
+    Args:
+        given: per candidate id, finance values given directly (a pack test may); they win.
+    """
+    import pandas as pd
+
+    from screening.engines.vector_columns import to_list
+    from screening.engines.vector_eval import FrameEvaluator
+    from screening.trace import field_kinds
+
+    pack = resolved.pack
+    if pack.finance is None:
+        if cashflows is not None:
+            raise InputError([Problem(f"the pack '{pack.name}' has no 'finance:' section, so cash flows have no "
+                                      "use: add one (CONTRACT §9) or leave out --cashflows", column="--cashflows")])
+        return frame, None
+    n = len(frame)
+    ids = [str(v) for v in frame["id"].tolist()]
+    columns: dict[str, list[object]] = {}
+    for name, kind in PROFILE_FIELDS.items():
+        if name in pack.fields and name in frame.columns:
+            values = [None if v is None or v is pd.NA else v for v in frame[name].astype(object).tolist()]
+            if kind == "date":
+                values = [None if v is None else dt.date.fromordinal(int(v)) for v in values]  # type: ignore[arg-type, call-overload]
+            columns[name] = values  # type: ignore[assignment]
+    evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
+    terms = {key: to_list(evaluator.evaluate(expr), n) for key, expr in pack.finance.terms.items()}
+    table = compute_finance(resolved, ids, columns, terms, cashflows)
+    if given:
+        for i, cid in enumerate(ids):
+            for name, value in given.get(cid, {}).items():
+                if name in table.columns:
+                    table.columns[name][i] = value
+    added = {}
+    for name, kind in FINANCE_FIELDS.items():
+        values = table.columns[name]
+        if kind == "date":
+            added[name] = pd.array([None if v is None else v.toordinal() for v in values], dtype="Int64")  # type: ignore[attr-defined, union-attr]
+        else:
+            added[name] = pd.array(values, dtype="Float64")
+    return frame.assign(**{k: pd.Series(v, index=frame.index) for k, v in added.items()}), table
+
+
+def finance_for_row(resolved: ResolvedPack, env: Mapping[str, object], flows: Sequence[Flow] | None) -> dict[str, object]:
+    """One candidate's finance fields by the plain loop (for a sweep that moves a term's parameter).
+
+    ``env``: the candidate's fields (derived included) and the constants; ``flows``: its flows
+    from a cash-flow file, or None to use its profile fields.
+    """
+    from screening.finance.loop import waterfall_one
+
+    finance = resolved.pack.finance
+    assert finance is not None
+    terms = [evaluate(finance.terms[key], env) for key in TERM_RANGES]
+    if flows is None:
+        flows = profile_flows(*(env.get(name) for name in PROFILE_FIELDS)) or []
+    if not flows:
+        return dict.fromkeys(FINANCE_FIELDS)
+    result = waterfall_one(flows, *(float("nan") if t is None else float(t) for t in terms))  # type: ignore[arg-type]
+    out = result.fields()
+    if any(t is None for t in terms):
+        out.update({k: None for k in FINANCE_FIELDS if k != "project_irr"})
+    return out
+
+
+def _terms(resolved: ResolvedPack, ids: Sequence[str], terms: Mapping[str, Sequence[object]],
+           problems: list[Problem]) -> Terms:
+    finance = resolved.pack.finance
+    assert finance is not None
+    n = len(ids)
+    arrays = {}
+    for key in TERM_RANGES:
+        values = terms[key]
+        place = finance.places.get(key, finance.place)
+        lo, hi = TERM_RANGES[key]
+        out = np.full(n, np.nan)
+        constant = len(set(map(repr, values))) <= 1
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            x = float(v)  # type: ignore[arg-type]
+            if (key == "deemed_rate" and x <= lo) or (key != "deemed_rate" and not lo <= x <= hi):  # type: ignore[operator]
+                who = "" if constant else f" for candidate '{ids[i]}'"
+                bound = "above -1" if key == "deemed_rate" else f"between {lo:g} and {hi:g}"
+                problems.append(Problem(f"finance.{key} is {x:g}{who}; it must be {bound}", file=place.file,
+                                        line=place.line))
+                if constant:
+                    break
+                continue
+            out[i] = x
+        arrays[key] = out
+    return Terms(**arrays)

@@ -1,0 +1,118 @@
+"""Finance fields in a screening run: the pack section, --cashflows files, results, explain, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from screening.errors import InputError
+from screening.finance.flows import read_cashflows
+from screening.pack.load import load_pack
+from screening.screen import screen_file
+
+HERE = Path(__file__).parent
+FIX = HERE / "fixtures"
+PACK = FIX / "packs" / "finance"
+LIST = FIX / "finance" / "candidates.csv"
+FLOWS = FIX / "finance" / "cashflows.csv"
+BAD = FIX / "bad" / "cashflows"
+BAD_CASES = [line.split(" | ", 1) for line in (BAD / "expected.txt").read_text().splitlines() if line.strip()]
+AS_OF = dt.date(2026, 3, 1)
+
+
+@pytest.mark.parametrize("name, fragment", BAD_CASES, ids=[c[0] for c in BAD_CASES])
+def test_bad_cashflow_file(name: str, fragment: str) -> None:
+    with pytest.raises(InputError) as info:
+        read_cashflows(BAD / name, ["a", "b"])
+    text = str(info.value)
+    assert name in text and fragment in text, text
+
+
+def test_every_bad_cashflow_fixture_is_listed() -> None:
+    assert {p.name for p in BAD.iterdir() if p.name != "expected.txt"} == {c[0] for c in BAD_CASES}
+
+
+def test_all_problems_of_a_cashflow_file_come_together(tmp_path: Path) -> None:
+    path = tmp_path / "flows.csv"
+    path.write_text("candidate_id,date,invest,cash\nzz,2026-01-01,-1,0\na,2026-02-30,0,x\n")
+    with pytest.raises(InputError) as info:
+        read_cashflows(path, ["a"])
+    assert info.value.count == 4, str(info.value)
+
+
+def test_flows_file_and_profile_fields_in_one_run() -> None:
+    run = screen_file(LIST, load_pack(PACK), AS_OF, cashflows=FLOWS, engine="reference")
+    by_id = {c.id: c for c in run.candidates}
+    # fromfile: the hand-computed case of tests/test_finance.py (deemed 4% + 0.5% here):
+    # 2022: 100 x 1.045 = 104.5, Japan 50 -> 54.5; 2023: 56.9525, half of 200 clears it.
+    f = by_id["fromfile"].finance
+    assert f["japan_made_whole_on"] == dt.date(2023, 1, 1)
+    assert f["project_irr"] == pytest.approx(1.0)
+    assert f["japan_multiple"] == pytest.approx((50 + 56.9525 + 0.1 * (200 - 56.9525 * 2)) / 100)
+    assert by_id["strong"].verdict == "eligible" and by_id["weak"].verdict == "ineligible"
+    assert run.finance.sources == ["profile", "profile", "cashflows"]
+    assert run.run["cashflows"] == "cashflows.csv"
+    years = run.finance.yearly(2)
+    assert [y.balance for y in years] == pytest.approx([100.0, 54.5, 0.0])
+    assert [y.made_whole for y in years] == [False, False, True]
+
+
+def test_engines_agree_on_finance_rules() -> None:
+    pack = load_pack(PACK)
+    runs = [screen_file(LIST, pack, AS_OF, cashflows=FLOWS, engine=e) for e in ("reference", "durable", "vector")]
+    outcomes = [[(c.id, [o.outcome for o in c.outcomes]) for c in r.candidates] for r in runs]
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+def test_cashflows_need_a_finance_section(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text('pack: plain\nversion: "1"\nfields:\n  id: {type: string, required: true}\n')
+    with pytest.raises(InputError) as info:
+        screen_file(LIST, load_pack(tmp_path), AS_OF, cashflows=FLOWS)
+    assert "has no 'finance:' section" in str(info.value)
+
+
+def test_term_out_of_range_names_the_pack_line(tmp_path: Path) -> None:
+    text = (PACK / "pack.yaml").read_text().replace("japan_funding_share: 1.0", "japan_funding_share: 1.5")
+    (tmp_path / "pack.yaml").write_text(text)
+    with pytest.raises(InputError) as info:
+        screen_file(LIST, load_pack(tmp_path), AS_OF, engine="reference")
+    assert "pack.yaml:18" in str(info.value) and "finance.japan_funding_share is 1.5" in str(info.value)
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "screening.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_run_and_explain_show_the_waterfall(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = cli("run", str(LIST), "--rules", str(PACK), "--cashflows", str(FLOWS), "--as-of", "2026-03-01",
+               "--out", str(out), "--format", "json,csv,md,html", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Japan IRR" in done.stdout and "2023-01-01" in done.stdout
+    data = json.loads((out / "results.json").read_text())
+    fromfile = [c for c in data["candidates"] if c["id"] == "fromfile"][0]
+    assert fromfile["finance"]["japan_made_whole_on"] == "2023-01-01"
+    assert set(fromfile["finance"]) == {"project_irr", "japan_irr", "japan_multiple", "japan_made_whole_on",
+                                        "us_share_of_cash"}
+    assert "<svg" in (out / "results.html").read_text()
+    done = cli("explain", str(LIST), "--rules", str(PACK), "--cashflows", str(FLOWS), "--id", "fromfile",
+               "--as-of", "2026-03-01", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Yearly waterfall of fromfile" in done.stdout and "2023-01-01 *" in done.stdout
+
+
+def test_cli_bad_cashflows_exit_2_and_write_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = cli("run", str(LIST), "--rules", str(PACK), "--cashflows", str(BAD / "negative_invest.csv"),
+               "--as-of", "2026-03-01", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "row 2, column invest" in done.stderr and "unknown candidate 'a'" in done.stderr
+    assert not out.exists()
