@@ -113,8 +113,8 @@ def main() -> None:
         print(f"ratio scenarios / run: {min(scen) / min(run):.2f} (target <= 3)")
 
         from screening.candidates import read_candidates
-        from screening.render.scenarios_out import scenarios_csv, scenarios_markdown
         from screening.render.scenarios_html import scenarios_html
+        from screening.render.scenarios_out import scenarios_csv, scenarios_markdown
         from screening.scenarios.result import render_scenarios_json
         from screening.scenarios.run import run_scenarios
         from screening.scenarios.spec import load_spec

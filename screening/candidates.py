@@ -189,12 +189,12 @@ def _read_raw(p: Path, suffix: str, sheet: str | None) -> tuple[pd.DataFrame, li
         raise InputError(bad)
     columns: dict[str, None] = {}
     for it in items:
-        for k in it:  # type: ignore[union-attr]
+        for k in it:  # type: ignore[attr-defined, union-attr]
             columns.setdefault(k, None)
     if len(columns) > MAX_COLUMNS:
         raise InputError([Problem(f"{len(columns):,} distinct keys is more than the limit of {MAX_COLUMNS:,} columns",
                                   file=file)])
-    frame = pd.DataFrame([[it.get(c) for c in columns] for it in items], columns=list(columns), dtype=object)  # type: ignore[union-attr]
+    frame = pd.DataFrame([[it.get(c) for c in columns] for it in items], columns=list(columns), dtype=object)  # type: ignore[attr-defined, union-attr]
     return frame, rows
 
 
@@ -276,7 +276,7 @@ def _type_table(raw: pd.DataFrame, rows: list[int], fields: Mapping[str, FieldSp
         raise InputError(problems.items, total=problems.total)
 
     typed: dict[str, pd.Series] = {}
-    id_spec = fields.get("id", FieldSpec(type="string", required=True))
+    id_spec = fields.get("id", FieldSpec(type="string", required=True))  # type: ignore[arg-type]
     for name in dict.fromkeys(["id", *declared]):
         spec = id_spec if name == "id" else fields[name]
         kind = spec.type.value
@@ -291,7 +291,7 @@ def _type_table(raw: pd.DataFrame, rows: list[int], fields: Mapping[str, FieldSp
             values = [None] * len(raw)
         if name == "id":
             values = [None if v is None else str(v) for v in values]
-        typed[name] = _series(values, kind)
+        typed[name] = _series(values, kind)  # type: ignore[arg-type]
     ids = typed["id"].tolist()
     first: dict[str, int] = {}
     for value, r in zip(ids, rows):

@@ -250,15 +250,15 @@ def explain_difference(rule_id: str, xa: Outcome | None, xb: Outcome | None, ra:
                        rb: PackRule | None, pa: ResolvedPack, pb: ResolvedPack) -> RuleDifference:
     """Why rule ``rule_id`` decides differently under A and B (see the module docstring for causes)."""
     some = ra or rb
-    base: dict[str, object] = dict(
-        rule=rule_id, title=some.spec.title if some else rule_id,
-        outcome_a=xa.outcome if xa else None, outcome_b=xb.outcome if xb else None,
-        severity_a=xa.severity if xa else None, severity_b=xb.severity if xb else None,
-        condition_a=_as_written(ra) if ra else None, condition_b=_as_written(rb) if rb else None,
-        message_a=xa.message if xa else None, message_b=xb.message if xb else None,
-        values_a=xa.values if xa else {}, values_b=xb.values if xb else {},
-        fix_a=xa.fix.text if xa and xa.fix else None, fix_b=xb.fix.text if xb and xb.fix else None,
-        source=xa.source if xa else xb.source if xb else None)
+    base: dict[str, object] = {
+        "rule": rule_id, "title": some.spec.title if some else rule_id,
+        "outcome_a": xa.outcome if xa else None, "outcome_b": xb.outcome if xb else None,
+        "severity_a": xa.severity if xa else None, "severity_b": xb.severity if xb else None,
+        "condition_a": _as_written(ra) if ra else None, "condition_b": _as_written(rb) if rb else None,
+        "message_a": xa.message if xa else None, "message_b": xb.message if xb else None,
+        "values_a": xa.values if xa else {}, "values_b": xb.values if xb else {},
+        "fix_a": xa.fix.text if xa and xa.fix else None, "fix_b": xb.fix.text if xb and xb.fix else None,
+        "source": xa.source if xa else xb.source if xb else None}
     name_a, name_b = pa.pack.name, pb.pack.name
     if ra is None or rb is None:
         only, rule = (name_b, rb) if ra is None else (name_a, ra)

@@ -140,7 +140,7 @@ class ColumnExplainer:
                               for i, v in enumerate(values)]
             else:
                 values = [None] * self.length
-            self._python[name] = values
+            self._python[name] = values  # type: ignore[assignment]
         return self._python[name]
 
     def env(self, i: int, upto: str | None = None) -> dict[str, object]:
@@ -466,7 +466,7 @@ def encode_values(values: list[object]) -> list[str]:
             out = [_NULL if v is None else encode_json(v) for v in values]
         return out
     if plain == {str}:
-        return [_NULL if v is None else _STR(v) for v in values]
+        return [_NULL if v is None else _STR(v) for v in values]  # type: ignore[arg-type]
     if plain == {int}:
         return [_NULL if v is None else _INT(v) for v in values]
     if plain == {bool}:

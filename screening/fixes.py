@@ -20,7 +20,8 @@ reads (through derived fields, its condition and ``applies_if``) was tried with 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Iterable, Mapping
 
 from screening.engines.reference import decide_rule

@@ -65,8 +65,8 @@ class CandidateResult:
                "remedy": self.remedy.as_dict() if self.remedy else None}
         if self.finance is not None:
             out["finance"] = {k: jsonable(v) for k, v in self.finance.items()}
-        out["outcomes"] = [o.as_dict() for o in self.outcomes]
-        return out
+        out["outcomes"] = [o.as_dict() for o in self.outcomes]  # type: ignore[assignment]
+        return out  # type: ignore[return-value]
 
 
 def _label_text(value: object) -> str:
@@ -116,7 +116,7 @@ class RunResult:
     def summary(self) -> dict[str, int]:
         if self.trace is not None:
             return self.trace.summary()
-        counts = {v: 0 for v in VERDICTS}
+        counts = dict.fromkeys(VERDICTS, 0)
         for c in self.candidates:
             counts[c.verdict] += 1
         return counts
@@ -145,7 +145,7 @@ class RunResult:
         table: dict[str, dict[str, int]] = {}
         for c in self.candidates:
             for o in c.outcomes:
-                table.setdefault(o.rule, {k: 0 for k in OUTCOMES})[o.outcome] += 1
+                table.setdefault(o.rule, dict.fromkeys(OUTCOMES, 0))[o.outcome] += 1
         return table
 
     def find(self, candidate_id: str) -> CandidateResult | None:
@@ -225,11 +225,6 @@ def finance_values(trace: "Trace", i: int) -> dict[str, object] | None:
     return out
 
 
-def pd_NA() -> object:
-    import pandas as pd
-    return pd.NA
-
-
 def verdict_of(outcomes: Sequence[tuple[str, str]]) -> str:
     """Verdict from (severity, outcome) pairs: a blocking fail, else a blocking missing, else eligible."""
     blocking = [o for s, o in outcomes if s == "blocking"]
@@ -287,7 +282,7 @@ def build_results(resolved: ResolvedPack, rows: Sequence[dict[str, object]], mat
 def parameters_in_force(resolved: ResolvedPack) -> dict[str, dict[str, object]]:
     """Each parameter's value on the screening date, the date it has been in force since, and its source."""
     return {
-        name: {"value": jsonable(value), "since": resolved.since[name].isoformat() if resolved.since[name] else None,
+        name: {"value": jsonable(value), "since": resolved.since[name].isoformat() if resolved.since[name] else None,  # type: ignore[union-attr]
                "source": resolved.sources[name]}
         for name, value in resolved.params.items()
     }

@@ -56,7 +56,7 @@ def run_pack_test(pack: RulePack, test: PackTest, *, default_as_of: dt.date, eng
     for candidate in candidates:
         flow = {k: candidate.pop(k) for k in ("stage", "stage_since", "deadline", *FINANCE_FIELDS) if k in candidate}
         if flow:
-            flow_values[str(candidate.get("id"))] = flow
+            flow_values[str(candidate.get("id"))] = flow  # type: ignore[assignment]
     try:
         table = table_from_records(candidates, pack.input_fields, source=test.place.file)
     except InputError as exc:

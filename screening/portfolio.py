@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from screening.engines.vector import field_kinds, frame_from_rows
-from screening.engines.vector_columns import Col, Scalar, broadcast, kind_of, to_list
+from screening.engines.vector_columns import Scalar, broadcast, kind_of, to_list
 from screening.engines.vector_eval import FrameEvaluator
 from screening.explain import generated_message, jsonable, show
 from screening.lang import nodes as n
@@ -208,8 +208,8 @@ def _substitute(node: n.Node) -> n.Node:
         if isinstance(value, n.Node):
             changes[f.name] = _substitute(value)
         elif isinstance(value, tuple) and value and all(isinstance(v, n.Node) for v in value):
-            changes[f.name] = tuple(_substitute(v) for v in value)
-    return dataclasses.replace(node, **changes) if changes else node
+            changes[f.name] = tuple(_substitute(v) for v in value)  # type: ignore[assignment]
+    return dataclasses.replace(node, **changes) if changes else node  # type: ignore[arg-type]
 
 
 class _Placeholders(string.Formatter):

@@ -11,23 +11,23 @@ import platform
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from screening import __version__
-from screening.candidates import CandidateTable, candidates_hash, read_candidates
-from screening.columns import misspelt_columns
-from screening.errors import InputError
 import numpy as np
 import pandas as pd
 
+from screening import __version__
+from screening.candidates import CandidateTable, candidates_hash, read_candidates
+from screening.columns import misspelt_columns
 from screening.engines import decide_codes
+from screening.engines.vector import with_derived_frame
+from screening.engines.vector_columns import to_array, typed_column
+from screening.errors import InputError
 from screening.finance.compute import finance_frame
 from screening.finance.flows import CashFlows, read_cashflows
 from screening.finance.names import FINANCE_FIELDS
-from screening.engines.vector import with_derived_frame
-from screening.engines.vector_columns import to_array, typed_column
 from screening.outcomes import GENERAL_FIXES_MAX_ROWS, RunResult, now_utc, parameters_in_force
-from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 from screening.pack.compiled import ResolvedPack, RulePack
 from screening.portfolio import evaluate_portfolio_frame
+from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
 AUTO_DURABLE_MAX_ROWS = 20_000
@@ -98,7 +98,7 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         run["cashflows_hash"] = cashflows.digest
     if warnings:
         run["warnings"] = list(warnings)
-    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS,
+    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS,  # type: ignore[arg-type]
                      finance=finance)
 
 
@@ -121,7 +121,7 @@ def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
             columns[name] = to_array(typed_column(values, kind), length)
         elif kind == "date":
             values = table.frame[name].tolist() if name in table.frame.columns else [None] * length
-            columns[name] = pd.array([None if v is None or v is pd.NA else v.toordinal() for v in values], dtype="Int64")
+            columns[name] = pd.array([None if v is None or v is pd.NA else v.toordinal() for v in values], dtype="Int64")  # type: ignore[union-attr]
         elif name in table.frame.columns:
             columns[name] = table.frame[name]
         else:

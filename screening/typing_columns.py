@@ -37,7 +37,7 @@ def typed_column(values: list[object], spec: FieldSpec) -> pd.Series | None:
     if spec.enum is not None and kind != "string":
         return None
     if types <= {str, type(None)}:
-        stripped = [None if v is None else v.strip() for v in values]
+        stripped = [None if v is None else v.strip() for v in values]  # type: ignore[attr-defined]
         keep = np.fromiter((bool(v) for v in stripped), dtype=bool, count=len(stripped))
         if spec.required and not keep.all():
             return None

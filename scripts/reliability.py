@@ -52,7 +52,7 @@ LABELS = {
     "expression_chars_refused": "characters of an expression refused", "expression_depths_refused":
     "over-deep expressions refused", "durable_wide_rule_terms_run": "comparisons in one rule run on durable_rules",
     "pack_rules_loaded": "rules in one pack, loaded in linear time", "cell_chars_refused": "characters of a cell refused",
-    "columns_read": "columns of a list read", "xlsx_bombs_refused": "XLSX zip bombs / oversized parts refused",
+    "columns_read": "columns of a list read", "durable_group_clauses_run": "or-clauses of one rule run on durable_rules (group limit)", "xlsx_bombs_refused": "XLSX zip bombs / oversized parts refused",
     "yaml_alias_expansion_refused": "nodes an alias bomb would expand to, refused unexpanded",
 }
 

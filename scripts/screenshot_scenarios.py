@@ -3,9 +3,11 @@
     python scripts/screenshot_scenarios.py [--out docs/scenarios.png] [--size 1280,1700] [--draws 10000]
 
 Runs `screen scenarios candidates/first_wave.csv --rules rules/japan --spec
-candidates/first_wave_scenarios.yaml --format html` (with `--cashflows
-candidates/first_wave_cashflows.csv` when that file exists) and photographs the page with
-headless Chromium, as scripts/screenshot_report.py does; without Chromium it says so and stops.
+candidates/first_wave_scenarios.yaml --cashflows candidates/first_wave_cashflows.csv --format html`
+when rules/japan computes finance fields and that file exists; otherwise (the first wave has no
+public return or rating, so every draw would be incomplete) the edge cases with
+candidates/edge_cases_scenarios.yaml. `--list`/`--spec` choose others. The page is photographed
+with headless Chromium, as scripts/screenshot_report.py does; without Chromium it says so and stops.
 """
 
 from __future__ import annotations
@@ -19,18 +21,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
 
 from screenshot_report import AS_OF, chromium, screenshot  # noqa: E402
 
 CASHFLOWS = ROOT / "candidates" / "first_wave_cashflows.csv"
 
 
-def scenarios_html(out_dir: Path, draws: int) -> Path:
-    """Write the first wave's scenario report as HTML into ``out_dir``."""
+def default_inputs() -> tuple[str, str, list[str]]:
+    """(list, spec, extra arguments) for the screenshot: the first wave with its cash flows when the
+    pack computes finance fields, else the edge cases."""
+    from screening.pack.load import load_pack
+
+    if getattr(load_pack(ROOT / "rules" / "japan"), "finance", None) is not None and CASHFLOWS.exists():
+        return "candidates/first_wave.csv", "candidates/first_wave_scenarios.yaml", ["--cashflows", str(CASHFLOWS)]
+    return "candidates/edge_cases.csv", "candidates/edge_cases_scenarios.yaml", []
+
+
+def scenarios_html(out_dir: Path, draws: int, listed: str, spec: str, extra: list[str]) -> Path:
+    """Write the scenario report as HTML into ``out_dir``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    flows = ["--cashflows", str(CASHFLOWS)] if CASHFLOWS.exists() else []
-    subprocess.run([sys.executable, "-m", "screening.cli", "scenarios", "candidates/first_wave.csv",
-                    "--rules", "rules/japan", "--spec", "candidates/first_wave_scenarios.yaml", *flows,
+    subprocess.run([sys.executable, "-m", "screening.cli", "scenarios", listed,
+                    "--rules", "rules/japan", "--spec", spec, *extra,
                     "--draws", str(draws), "--as-of", AS_OF, "--format", "html", "--out", str(out_dir), "-q"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     return out_dir / "scenarios.html"
@@ -41,11 +53,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "scenarios.png")
     parser.add_argument("--size", default="1280,1700", help="window width,height in pixels")
     parser.add_argument("--draws", type=int, default=10_000)
+    parser.add_argument("--list", help="candidate list (default: see above)")
+    parser.add_argument("--spec", help="scenario spec (default: see above)")
     args = parser.parse_args()
+    listed, spec, extra = default_inputs()
+    if args.list or args.spec:
+        listed, spec, extra = args.list or listed, args.spec or spec, []
     if chromium() is None:
         raise SystemExit("chromium is not installed (apt-get install chromium); no screenshot taken")
     with tempfile.TemporaryDirectory() as tmp:
-        page = scenarios_html(Path(tmp), args.draws)
+        page = scenarios_html(Path(tmp), args.draws, listed, spec, extra)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         screenshot(page, args.out, args.size)
     print(f"wrote {args.out}")

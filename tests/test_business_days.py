@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from screening.engines.vector import evaluate_frame, frame_from_rows
 from screening.engines.durable import DurableEngine
 from screening.engines.reference import ReferenceEngine
+from screening.engines.vector import evaluate_frame, frame_from_rows
 from screening.flow.model import Deadline
 from screening.lang.evaluate import evaluate
 from screening.lang.functions import business_days

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from reliability_record import record
+
 from screening.flow.store import apply_events
 from screening.pack.load import load_pack
 from screening.render import write_outputs

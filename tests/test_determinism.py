@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from reliability_record import record
+
 from screening.pack.load import load_pack
 from screening.render import write_outputs
 from screening.screen import screen_file

@@ -208,7 +208,7 @@ def test_rules_reading_many_fields_are_lifted_to_fit_durables_property_limit(tmp
     c = DurableEngine().compile(resolved).rules[0]
     assert c.property_count <= MAX_PROPERTIES and c.lifted
     records = [{v: float(j - i) for j, v in enumerate(names)} for i in range(0, 45, 5)]
-    records.append({v: 1.0 for v in names[:-1]})
+    records.append(dict.fromkeys(names[:-1], 1.0))
     agree(resolved, rows_for(resolved, records))
 
 

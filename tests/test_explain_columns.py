@@ -9,10 +9,10 @@ give the same records, the same results.json and results.csv, byte for byte.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import importlib.util
 import io
-import csv
 from pathlib import Path
 
 import numpy as np

@@ -37,7 +37,7 @@ SETTINGS = settings(max_examples=120, derandomize=True, deadline=None, suppress_
 
 
 def env_of(resolved, record):
-    row = {**{k: None for k in resolved.pack.fields}, **record, "stage": None, "stage_since": None, "deadline": None}
+    row = {**dict.fromkeys(resolved.pack.fields), **record, "stage": None, "stage_since": None, "deadline": None}
     return {**with_derived(resolved, [row])[0], **resolved.constants()}
 
 

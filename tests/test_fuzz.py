@@ -15,14 +15,13 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from reliability_record import record
+
 from screening.candidates import read_candidates
 from screening.errors import InputError
 from screening.flow.store import apply_events

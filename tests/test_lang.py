@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from screening.lang import nodes as n
-from screening.lang.evaluate import evaluate, truth
+from screening.lang.evaluate import truth
 from screening.lang.parse import ExpressionError, parse_expression, unparse
 from screening.lang.types import BOOL, DATE, LIST_OF_STRING, NUMBER, STRING, Type, TypeErrors, check_expression
 

@@ -8,13 +8,12 @@ linearity is checked as a ratio between two sizes measured in the same test.
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from reliability_record import record
 
 from screening import limits
 from screening.candidates import read_candidates
@@ -24,8 +23,6 @@ from screening.lang.parse import ExpressionError, parse_expression
 from screening.pack.load import load_pack
 from screening.pack.model import FieldSpec
 from screening.pack.yamlio import read_yaml
-
-from reliability_record import record
 
 HEADER = 'pack: big\nversion: "1"\nfields:\n  id: {type: string, required: true}\n  amount: {type: number}\n'
 FIELDS = {"id": FieldSpec(type="string", required=True), "amount": FieldSpec(type="number")}
@@ -102,6 +99,24 @@ def test_durable_splits_wide_and_or_so_outcomes_agree_with_the_vector_engine(tmp
     text = outs["durable"].decode() if isinstance(outs["durable"], bytes) else outs["durable"]
     assert ",fail," in text and ",pass," in text and ",missing," in text
     record("limits", "durable_wide_rule_terms_run", 151)
+
+
+def test_durable_group_limit_is_met_by_lifting_and_outcomes_agree(tmp_path: Path) -> None:
+    """40 (a or b) clauses joined by and: 41 durable groups, past its limit of 15."""
+    from screening.engines.durable_compile import MAX_GROUPS, count_groups
+    from screening.render.csv_out import render_csv
+    from screening.screen import screen_file
+
+    clauses = " and ".join(f"(amount > {i} or amount < -{i})" for i in range(40))
+    pack = load_pack(_pack(tmp_path / "p", clauses))
+    compiled = compile_pack(pack.resolve(dt.date(2026, 3, 1)))
+    assert all(count_groups(r.condition(p)) <= MAX_GROUPS for r in compiled.rules for p in r.patterns.values()
+               if p is not False)
+    candidates = tmp_path / "c.csv"
+    candidates.write_text("id,amount\nlow,5\nhigh,500\nnone,\nneg,-700\n")
+    outs = [render_csv(screen_file(candidates, pack, dt.date(2026, 3, 1), engine=e)) for e in ("durable", "vector")]
+    assert outs[0] == outs[1]
+    record("limits", "durable_group_clauses_run", 40)
 
 
 def test_durable_compiler_keeps_every_or_within_its_width(tmp_path: Path) -> None:

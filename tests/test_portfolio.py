@@ -20,7 +20,7 @@ from screening.candidates import table_from_records
 from screening.lang import nodes as n
 from screening.lang.parse import ExpressionError, parse_expression, unparse
 from screening.pack.load import load_pack
-from screening.portfolio import aggregate_values, evaluate_portfolio, in_scope, portfolio_verdict
+from screening.portfolio import aggregate_values, in_scope, portfolio_verdict
 from screening.render.csv_out import render_csv
 from screening.render.json_out import render_json
 from screening.screen import screen_table

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from screening.derive import with_derived
 from screening.engines.reference import decide_rule
-from screening.fixes import env_with, find_remedy, find_rule_fix, rule_fixes, rule_inputs, text_values
+from screening.fixes import env_with, find_remedy, rule_fixes, rule_inputs, text_values
 from screening.lang.functions import _MOODYS, _SP
 from screening.outcomes import verdict_of
 from screening.pack.load import load_pack
@@ -34,7 +34,7 @@ LATE = {name: resolved.pack.resolve(dt.date(2029, 3, 1)) for name, resolved in D
 
 
 def env_of(resolved, record):
-    row = {**{k: None for k in resolved.pack.fields}, **record, "stage": None, "stage_since": None, "deadline": None}
+    row = {**dict.fromkeys(resolved.pack.fields), **record, "stage": None, "stage_since": None, "deadline": None}
     return {**with_derived(resolved, [row])[0], **resolved.constants()}
 
 

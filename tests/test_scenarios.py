@@ -234,7 +234,7 @@ def test_cli_writes_reports_and_reruns_identically(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "Test scenario: 400 draws per candidate, seed 8" in first.stdout and "x-floor" in first.stdout
     assert {p.name for p in (tmp_path / "one").iterdir()} == {"scenarios.json", "scenarios.md", "scenarios.csv"}
-    second = screen(*args, "--out", str(tmp_path / "two"))
+    screen(*args, "--out", str(tmp_path / "two"))
     for name in ("scenarios.json", "scenarios.md", "scenarios.csv"):
         a = (tmp_path / "one" / name).read_text()
         b = (tmp_path / "two" / name).read_text()

@@ -312,6 +312,13 @@ def test_a_table_may_not_share_a_name_and_rules_see_its_type(tmp_path: Path) -> 
     assert "'s' is both a table and a field" in text
 
 
+def test_a_table_may_not_take_a_finance_field_name(tmp_path: Path) -> None:
+    folder = table_pack(tmp_path, "unique", '- {x: "-", then: 1}\n')
+    (folder / "pack.yaml").write_text((folder / "pack.yaml").read_text().replace("  t:\n", "  japan_irr:\n"))
+    with pytest.raises(InputError, match="'japan_irr' is a finance field, computed from the cash flows; it cannot be a table"):
+        load_pack(folder)
+
+
 def test_rules_type_check_a_table_by_its_output(tmp_path: Path) -> None:
     folder = table_pack(tmp_path, "unique", '- {x: "-", then: 1}\n')
     (folder / "pack.yaml").write_text((folder / "pack.yaml").read_text() +

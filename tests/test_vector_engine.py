@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 from screening.derive import with_derived
 from screening.engines.reference import ReferenceEngine
 from screening.engines.vector import (
-    VectorEngine, build_frame, decide_frame, evaluate_frame, frame_from_rows, frame_records, with_derived_frame,
+    VectorEngine,
+    build_frame,
+    decide_frame,
+    evaluate_frame,
+    frame_from_rows,
+    frame_records,
+    with_derived_frame,
 )
 from screening.engines.vector_eval import FrameEvaluator
 from screening.lang import nodes as n

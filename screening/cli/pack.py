@@ -80,7 +80,7 @@ def _check_tables(resolved, strict: bool) -> None:  # noqa: ANN001 - ResolvedPac
         out.print(f"tables verified: no overlaps under 'unique', no uncovered inputs ({len(pack.tables)} table{'s' if len(pack.tables) != 1 else ''})")
 
 
-def _fail_findings(exc: "InputError") -> typer.Exit:  # noqa: F821
+def _fail_findings(exc: "InputError") -> typer.Exit:  # type: ignore[name-defined]  # noqa: F821
     from screening.cli.common import _fail
     return _fail(exc, title="decision-table warnings under --strict")
 

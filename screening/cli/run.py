@@ -44,8 +44,8 @@ def run(
                                             "rejected.csv and exit 1."),
 ) -> None:
     """Screen a candidate list and write results."""
-    from screening.render import write_outputs
     from screening.errors import MAX_PROBLEMS
+    from screening.render import write_outputs
     from screening.render.terminal import print_summary, print_warnings
     from screening.screen import screen_file
 

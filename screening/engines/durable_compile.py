@@ -31,6 +31,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from screening.errors import InputError, Problem
 from screening.lang import nodes as n
 from screening.lang.evaluate import evaluate, truth
 from screening.lang.types import FIELD_TYPES, Type, TypeErrors, check_expression
@@ -197,7 +198,11 @@ def compile_rule(index: int, rule: PackRule, constants: Mapping[str, object], in
             return compiled
         choice = _lift_candidate(roots, forced, inputs, by_fields=groups <= MAX_GROUPS and width <= MAX_OR_WIDTH)
         if choice is None:
-            raise ValueError(f"rule '{rule.id}' does not fit durable_rules' limits even when computed whole")
+            # Not reached for rules the loader accepts (a whole condition lifted is one property);
+            # kept as a refusal naming the rule rather than a traceback from inside durable.
+            raise InputError([Problem(f"rule '{rule.id}' does not fit durable_rules' limits even when computed "
+                                      "whole; screen with --engine vector", file=rule.place.file,
+                                      line=rule.place.line)])
         forced.add(choice)
 
 

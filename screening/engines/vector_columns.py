@@ -84,7 +84,7 @@ def kind_of(vec: Vec) -> str:
 def raw(value: object, kind: str) -> object:
     """A constant as its column values hold it (dates as ordinals, numbers as floats)."""
     if kind == "date":
-        return value.toordinal()  # type: ignore[union-attr]
+        return value.toordinal()  # type: ignore[attr-defined, union-attr]
     if kind == "number":
         return float(value)  # type: ignore[arg-type]
     return value
@@ -95,7 +95,7 @@ def broadcast(vec: Vec, kind: str, length: int) -> Col:
     if isinstance(vec, Col):
         return vec
     if vec.value is None:
-        values = np.full(length, _FILL.get(kind, None), dtype=_NUMPY.get(kind, object))
+        values = np.full(length, _FILL.get(kind, None), dtype=_NUMPY.get(kind, object))  # type: ignore[var-annotated]
         return Col(kind, values, np.ones(length, dtype=bool))
     values = np.empty(length, dtype=_NUMPY.get(kind, object))
     values.fill(raw(vec.value, kind))

@@ -23,7 +23,19 @@ import numpy as np
 import pandas as pd
 
 from screening.engines.vector_columns import (
-    TYPED, Col, Scalar, Vec, broadcast, from_python, from_series, kind_of, raw, take, to_array, to_list, to_objects,
+    TYPED,
+    Col,
+    Scalar,
+    Vec,
+    broadcast,
+    from_python,
+    from_series,
+    kind_of,
+    raw,
+    take,
+    to_array,
+    to_list,
+    to_objects,
 )
 from screening.lang import nodes as n
 from screening.lang.evaluate import _equal, _member, arith, compare, evaluate
@@ -55,7 +67,7 @@ def _if_else(cond: object, then: object, otherwise: object) -> object:
 
 def _call_plain(func: str) -> Callable[..., object]:
     """The reference's function ``func`` on plain values, missing in, missing out."""
-    impl: Callable[..., object] = {"abs": abs, "min": lambda *a: min(a), "max": lambda *a: max(a), "days": days, "business_days": business_days,
+    impl: Callable[..., object] = {"abs": abs, "min": lambda *a: min(a), "max": lambda *a: max(a), "days": days, "business_days": business_days,  # type: ignore[assignment]
                                    "rating": rating, "date": dt.date.fromisoformat}[func]
 
     def call(*args: object) -> object:
@@ -175,13 +187,13 @@ class FrameEvaluator:
         """Kleene conjunction (pandas ``boolean`` arrays implement it)."""
         if isinstance(a, Scalar) and isinstance(b, Scalar):
             return Scalar(False if False in (a.value, b.value) else None if None in (a.value, b.value) else True)
-        return self._from_boolean(self._boolean(a) & self._boolean(b))
+        return self._from_boolean(self._boolean(a) & self._boolean(b))  # type: ignore[operator]
 
     def or_(self, a: Vec, b: Vec) -> Vec:
         """Kleene disjunction."""
         if isinstance(a, Scalar) and isinstance(b, Scalar):
             return Scalar(True if True in (a.value, b.value) else None if None in (a.value, b.value) else False)
-        return self._from_boolean(self._boolean(a) | self._boolean(b))
+        return self._from_boolean(self._boolean(a) | self._boolean(b))  # type: ignore[operator]
 
     def not_(self, a: Vec) -> Vec:
         """Kleene negation: unknown stays unknown."""
@@ -222,7 +234,7 @@ class FrameEvaluator:
         other = raw(b.value, kind) if isinstance(b, Scalar) else b.values
         mask = a.mask if isinstance(b, Scalar) else a.mask | b.mask  # type: ignore[union-attr]
         with np.errstate(all="ignore"):
-            values = _ORDER[op](a.values, other)  # type: ignore[union-attr]
+            values = _ORDER[op](a.values, other)  # type: ignore[arg-type, union-attr]
         return Col("bool", np.asarray(values, dtype=bool), mask)
 
     def member_node(self, needle_node: n.Node, container_node: n.Node) -> Vec:
@@ -320,7 +332,7 @@ class FrameEvaluator:
                     return None
             else:
                 return None
-        return out
+        return out  # type: ignore[return-value]
 
     def arith(self, op: str, a: Vec, b: Vec) -> Vec:
         """``a op b`` on numbers; missing in, missing out; division by zero is missing."""
@@ -332,14 +344,14 @@ class FrameEvaluator:
         if numbers is None:
             return self.rowwise(lambda x, y: arith(op, x, y), a, b)
         (av, am), (bv, bm) = numbers
-        mask = np.logical_or(am, bm)
+        mask = np.logical_or(am, bm)  # type: ignore[call-overload]
         with np.errstate(all="ignore"):
             if op == "/":
-                zero = np.equal(bv, 0)
+                zero = np.equal(bv, 0)  # type: ignore[call-overload]
                 mask = mask | zero
-                values = np.divide(av, np.where(zero, 1.0, bv))
+                values = np.divide(av, np.where(zero, 1.0, bv))  # type: ignore[call-overload]
             else:
-                values = {"+": np.add, "-": np.subtract, "*": np.multiply}[op](av, bv)
+                values = {"+": np.add, "-": np.subtract, "*": np.multiply}[op](av, bv)  # type: ignore[call-overload]
         return Col("number", np.broadcast_to(values, (self.length,)).astype(np.float64),
                    np.broadcast_to(mask, (self.length,)).copy())
 

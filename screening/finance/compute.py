@@ -144,8 +144,8 @@ def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: Cash
         if name in pack.fields and name in frame.columns:
             values = [None if v is None or v is pd.NA else v for v in frame[name].astype(object).tolist()]
             if kind == "date":
-                values = [None if v is None else dt.date.fromordinal(int(v)) for v in values]  # type: ignore[call-overload]
-            columns[name] = values
+                values = [None if v is None else dt.date.fromordinal(int(v)) for v in values]  # type: ignore[arg-type, call-overload]
+            columns[name] = values  # type: ignore[assignment]
     evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
     terms = {key: to_list(evaluator.evaluate(expr), n) for key, expr in pack.finance.terms.items()}
     table = compute_finance(resolved, ids, columns, terms, cashflows)
@@ -158,7 +158,7 @@ def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: Cash
     for name, kind in FINANCE_FIELDS.items():
         values = table.columns[name]
         if kind == "date":
-            added[name] = pd.array([None if v is None else v.toordinal() for v in values], dtype="Int64")  # type: ignore[union-attr]
+            added[name] = pd.array([None if v is None else v.toordinal() for v in values], dtype="Int64")  # type: ignore[attr-defined, union-attr]
         else:
             added[name] = pd.array(values, dtype="Float64")
     return frame.assign(**{k: pd.Series(v, index=frame.index) for k, v in added.items()}), table
@@ -178,7 +178,7 @@ def finance_for_row(resolved: ResolvedPack, env: Mapping[str, object], flows: Se
     if flows is None:
         flows = profile_flows(*(env.get(name) for name in PROFILE_FIELDS)) or []
     if not flows:
-        return {name: None for name in FINANCE_FIELDS}
+        return dict.fromkeys(FINANCE_FIELDS)
     result = waterfall_one(flows, *(float("nan") if t is None else float(t) for t in terms))  # type: ignore[arg-type]
     out = result.fields()
     if any(t is None for t in terms):

@@ -120,7 +120,7 @@ def read_cashflows(path: str | Path, known_ids: Sequence[str], *, sheet: str | N
         InputError: every problem (unknown format, missing column, bad date or number, negative
             invest or cash, unknown candidate, a candidate and date given twice), with row and column.
     """
-    from screening.candidates import FORMATS, _Problems, _parse, _read_raw, candidates_hash
+    from screening.candidates import FORMATS, _parse, _Problems, _read_raw, candidates_hash
     from screening.pack.model import FieldSpec
 
     p = Path(path)
@@ -139,8 +139,8 @@ def read_cashflows(path: str | Path, known_ids: Sequence[str], *, sheet: str | N
             problems.add(f"no '{name}' column: a cash-flow file has columns {', '.join(COLUMNS)}", row=1, column=name)
     if problems.total:
         raise InputError(problems.items, total=problems.total)
-    specs = {"candidate_id": FieldSpec(type="string", required=True), "date": FieldSpec(type="date", required=True),
-             "invest": FieldSpec(type="number"), "cash": FieldSpec(type="number")}
+    specs = {"candidate_id": FieldSpec(type="string", required=True), "date": FieldSpec(type="date", required=True),  # type: ignore[arg-type]
+             "invest": FieldSpec(type="number"), "cash": FieldSpec(type="number")}  # type: ignore[arg-type]
     known = set(known_ids)
     first: dict[tuple[str, dt.date], int] = {}
     by_candidate: dict[str, list[Flow]] = {}
@@ -161,7 +161,7 @@ def read_cashflows(path: str | Path, known_ids: Sequence[str], *, sheet: str | N
             problems.add(f"candidate {cid!r} has two rows for {date} (first at row {first[key]}); "
                          "add them up in one row", row=row, column="date")
             continue
-        first[key] = row
+        first[key] = row  # type: ignore[index]
         by_candidate.setdefault(str(cid), []).append(
             (date, max(float(cells["invest"] or 0.0), 0.0), max(float(cells["cash"] or 0.0), 0.0)))  # type: ignore[arg-type]
     if problems.total:

@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from screening.limits import MAX_CELL_CHARS
 from screening.errors import MAX_PROBLEMS, InputError, Problem
+from screening.limits import MAX_CELL_CHARS
 
 REQUIRED = ("event_id", "candidate_id", "event", "date", "by")
 COLUMNS = REQUIRED + ("note",)

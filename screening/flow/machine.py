@@ -13,7 +13,8 @@ durable's timers run on the wall clock, and a screening date is not the wall clo
 
 from __future__ import annotations
 
-from screening.engines.durable import MessageNotHandledException, SyncHost, unique_ruleset_name as unique_name
+from screening.engines.durable import MessageNotHandledException, SyncHost
+from screening.engines.durable import unique_ruleset_name as unique_name
 from screening.flow.model import Flow
 
 

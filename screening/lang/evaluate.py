@@ -19,7 +19,7 @@ Env = Mapping[str, object]
 
 def evaluate(node: n.Node, env: Env) -> object:
     """Evaluate ``node`` with names bound in ``env``; a name absent from env is missing."""
-    return _EVAL[type(node)](node, env)
+    return _EVAL[type(node)](node, env)  # type: ignore[operator]
 
 
 def truth(node: n.Node, env: Env) -> bool | None:

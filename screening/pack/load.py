@@ -15,11 +15,19 @@ from pydantic import ValidationError
 from screening.errors import InputError, Problem
 from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
 from screening.lang import nodes as n
-from screening.limits import MAX_RULES
 from screening.lang.parse import ExpressionError, parse_expression
 from screening.lang.types import BOOL, FIELD_TYPES, NUMBER, Type, TypeErrors, check_expression, type_of_value
-from screening.pack.compiled import (BUILTIN_NAMES, PackField, PackFinance, PackParameter, PackRule, PackTest,
-                                     Place, RulePack)
+from screening.limits import MAX_RULES
+from screening.pack.compiled import (
+    BUILTIN_NAMES,
+    PackField,
+    PackFinance,
+    PackParameter,
+    PackRule,
+    PackTest,
+    Place,
+    RulePack,
+)
 from screening.pack.model import PackFile
 from screening.pack.portfolio import check_portfolio_rule, compile_portfolio_rule
 from screening.pack.validation import problems_from_validation
@@ -49,7 +57,7 @@ class _Loader:
     def _salvage(self, doc: YamlDoc, exc: ValidationError) -> PackFile | None:
         """Drop the invalid items of a file so the rest can still be checked (errors already reported)."""
         from screening.pack.validation import _clean_loc
-        data = dict(doc.data)  # type: ignore[arg-type]
+        data = dict(doc.data)  # type: ignore[arg-type, call-overload]
         bad: dict[str, set[object]] = {}
         for e in exc.errors():
             loc = _clean_loc(doc.data, e["loc"], e["type"])
@@ -75,8 +83,8 @@ class _Loader:
             elif isinstance(value, list):
                 maps[section] = [i for i in range(len(value)) if i not in keys]
                 for i in keys:
-                    if section == "rules" and isinstance(value[i], dict):  # type: ignore[index]
-                        self.lenient.add(str(value[i].get("id")))  # type: ignore[index]
+                    if section == "rules" and isinstance(value[i], dict):  # type: ignore[call-overload, index]
+                        self.lenient.add(str(value[i].get("id")))  # type: ignore[call-overload, index]
                 data[section] = [value[i] for i in maps[section]]
         try:
             pf = PackFile.model_validate(data)
@@ -139,7 +147,7 @@ class _Loader:
                     parsed.append((doc, salvaged))
         if len(parsed) < len(files) and not all(d.file in self.index_maps for d, _ in parsed):
             return None
-        if any(p.file not in {d.file for d, _ in parsed} for p in map(lambda f: Place(str(f), None), files)):
+        if any(p.file not in {d.file for d, _ in parsed} for p in (Place(str(f), None) for f in files)):
             return None  # a file could not be read at all: its names are unknown, so stop before cross-checks
 
         headers = [(d, f) for d, f in parsed if f.has_header]
@@ -309,7 +317,7 @@ class _Loader:
             if name in FINANCE_FIELDS:
                 kind = "field" if name in fields else "parameter"
                 self.err(f"'{name}' is a finance field, computed from the cash flows by the pack's 'finance:' "
-                         f"section; it cannot be declared as a {kind}", thing.place)
+                         f"section; it cannot be declared as a {kind}", thing.place)  # type: ignore[attr-defined]
 
         for name, src in table_sources.items():
             place = Place(src.place.file, src.place.line)
@@ -318,6 +326,8 @@ class _Loader:
                     self.err(f"'{name}' is both a table and a {kind} ({names[name].place})", place)  # type: ignore[attr-defined]
             if name in BUILTIN_NAMES:
                 self.err(f"'{name}' is a built-in name and cannot be a table", place)
+            if name in FINANCE_FIELDS:
+                self.err(f"'{name}' is a finance field, computed from the cash flows; it cannot be a table", place)
 
         names = self._scope(fields, params)
         names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
@@ -495,7 +505,7 @@ class _Loader:
         except ValueError as exc:
             self._msg_err(f"not a valid template: {exc}", rule, outcome)
             return
-        for _, name, spec, conv in parts:
+        for _, name, spec, _conv in parts:
             if name is None:
                 continue
             if not name.isidentifier():

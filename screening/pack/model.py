@@ -11,7 +11,17 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Union
 
-from pydantic import BaseModel, Strict, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 IDENT_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"

@@ -25,7 +25,7 @@ def problems_from_validation(error: ValidationError, doc: YamlDoc, model: type[B
     by_loc: dict[tuple[object, ...], list[dict[str, typing.Any]]] = {}
     for err in error.errors():
         loc = _clean_loc(doc.data, err["loc"], err["type"])
-        by_loc.setdefault(loc, []).append(err)
+        by_loc.setdefault(loc, []).append(err)  # type: ignore[arg-type]
     problems = []
     for loc, errs in by_loc.items():
         message = _message(loc, errs, model)

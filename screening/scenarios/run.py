@@ -25,9 +25,9 @@ from screening import __version__
 from screening.derive import with_derived
 from screening.engines.vector import build_frame, decide_frame, field_kinds, with_derived_frame
 from screening.engines.vector_columns import Col, from_series, to_array
-from screening.outcomes import VERDICTS, now_utc
 from screening.lang import nodes as n
 from screening.lang.evaluate import evaluate
+from screening.outcomes import VERDICTS, now_utc
 from screening.pack.compiled import ResolvedPack
 from screening.scenarios.result import CandidateScenario, RuleInfo, ScenarioResult, spread, value_shares
 from screening.scenarios.sampling import sample, stream
@@ -196,7 +196,7 @@ def run_scenarios(resolved: ResolvedPack, records: Sequence[Mapping[str, object]
         for name, vary in spec.vary.items():
             spec_field = pack.fields[name].spec
             col = from_series(frame[name], kinds[name])
-            new = vary_column(col, vary, variations.draws_for(name, chunk), kinds[name], (spec_field.min, spec_field.max))
+            new = vary_column(col, vary, variations.draws_for(name, chunk), kinds[name], (spec_field.min, spec_field.max))  # type: ignore[arg-type]
             varied[name] = pd.Series(to_array(new, len(frame)), index=frame.index, copy=False)
         frame = frame.assign(**varied)
         factors = {name.split(".", 1)[1]: variations.draws_for(name, chunk) for name in streams if name not in spec.vary}
@@ -290,7 +290,7 @@ def _decide(resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray, fina
             values[name] = (drawn, np.zeros(len(drawn), dtype=bool))
             continue
         col = from_series(frame[name], kinds.get(name, "number"))
-        values[name] = (col.values, col.mask)
+        values[name] = (col.values, col.mask)  # type: ignore[union-attr]
     return codes, verdicts, values, frame
 
 
@@ -310,5 +310,5 @@ def _finish(cid: str, baseline: str, acc: _Pending, draws: int, rules: Sequence,
     step = max(1, draws // HISTOGRAM_SAMPLES)
     samples = {name: joined[name][0][::step][~joined[name][1][::step]] for name in [*finance_fields, *numeric_varied]
                if kinds.get(name) != "date"}
-    return CandidateScenario(cid, draws, baseline, verdicts, shares, finance, varied, deciding, samples=samples)
+    return CandidateScenario(cid, draws, baseline, verdicts, shares, finance, varied, deciding, samples=samples)  # type: ignore[arg-type]
 

@@ -31,8 +31,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
-from pydantic import model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from screening.errors import InputError, Problem
 
@@ -128,7 +137,7 @@ def _parse_choice(params: object) -> Distribution:
     bad = [f"{v!r}: {w!r}" for v, w in params.items() if not _is_number(w) or not math.isfinite(w) or w < 0]
     if bad:
         raise ValueError(f"choice weights must be numbers >= 0, not {', '.join(bad)}")
-    odd = [repr(v) for v in params if not isinstance(v, (str, int, float, bool)) or (_is_number(v) and not math.isfinite(v))]
+    odd = [repr(v) for v in params if not isinstance(v, (str, int, float, bool)) or (_is_number(v) and not math.isfinite(v))]  # type: ignore[arg-type]
     if odd:
         raise ValueError(f"choice values must be numbers, text or true/false, not {', '.join(odd)}")
     total = float(sum(params.values()))
@@ -250,7 +259,7 @@ def load_spec(path: str | Path, pack: Any | None = None) -> LoadedSpec:
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, doc, ScenarioSpec))
     valid: dict[str, VarySpec] = dict(spec.vary) if spec else _valid_entries(doc.data.get("vary"))
-    flows: dict[str, VarySpec] = dict(spec.cashflows) if spec else _valid_entries(doc.data.get("cashflows"))
+    flows: dict[str, VarySpec] = dict(spec.cashflows) if spec else _valid_entries(doc.data.get("cashflows"))  # type: ignore[arg-type]
     if spec is not None and not spec.vary and not spec.cashflows:
         problems.append(Problem("nothing varies: name at least one field under vary (or cash or invest under "
                                 "cashflows)", file=doc.file, line=doc.line_of(("vary",)), column="vary"))

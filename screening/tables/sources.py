@@ -78,7 +78,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[RawRow], list[Problem]]:
             continue
         cells: dict[str, object] = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
         places = {h: CellPlace(file, row=index, column=h) for h in header}
-        rows.append(RawRow(len(rows) + 1, cells, places, CellPlace(file, row=index)))
+        rows.append(RawRow(len(rows) + 1, cells, places, CellPlace(file, row=index)))  # type: ignore[arg-type]
     return header, rows, problems
 
 
