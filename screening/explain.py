@@ -106,6 +106,8 @@ class _MissingAware(string.Formatter):
     def format_field(self, value: object, format_spec: str) -> str:
         if value is None:
             return "missing"
+        if isinstance(value, bool) or (isinstance(value, (list, tuple)) and not format_spec):
+            return for_people(value)  # true/false and joined lists, never Python's spelling
         try:
             return super().format_field(value, format_spec)
         except (ValueError, TypeError):

@@ -491,6 +491,9 @@ def encode_values(values: list[object]) -> list[str]:
 def _format(value: object, spec: str) -> str:
     if value is None:
         return "missing"
+    if isinstance(value, bool) or (isinstance(value, (list, tuple)) and not spec):
+        from screening.explain import for_people
+        return for_people(value)  # as render_template: true/false, lists joined
     try:
         return format(value, spec)
     except (ValueError, TypeError):

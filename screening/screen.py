@@ -58,7 +58,8 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
                  flow_values: Mapping[str, Mapping[str, object]] | None = None,
                  candidates_label: str | None = None, candidates_digest: str | None = None,
                  progress: Callable[[str, int, int], None] | None = None,
-                 warnings: Sequence[str] = (), cashflows: CashFlows | None = None) -> RunResult:
+                 warnings: Sequence[str] = (), flow_fields: Sequence[str] = (),
+                 cashflows: CashFlows | None = None) -> RunResult:
     """Screen every candidate of ``table`` against ``resolved``.
 
     Args:
@@ -74,6 +75,10 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         cashflows: flows from a ``--cashflows`` file (CONTRACT §9); other candidates use profile fields.
     """
     report = progress or (lambda phase, done, total: None)
+    warnings = list(warnings)
+    if flow_fields and flow_values is not None:
+        table, disagree = with_flow_dates(table, flow_values, flow_fields)
+        warnings += disagree
     total = len(table.frame)
     report("deriving fields", 0, total)
     frame = with_derived_frame(resolved, candidate_frame(resolved, table, flow_values))
@@ -93,6 +98,8 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         "tool_version": __version__, "started_at": now_utc(), "rules": len(pack.rules), "label": pack.label,
         "parameters": parameters_in_force(resolved),
     }
+    if flow_fields and flow_values is not None:
+        run["read_from_flow"] = list(flow_fields)
     if cashflows is not None:
         run["cashflows"] = Path(cashflows.source).name
         run["cashflows_hash"] = cashflows.digest
@@ -100,6 +107,30 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         run["warnings"] = list(warnings)
     return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS,  # type: ignore[arg-type]
                      finance=finance)
+
+
+def with_flow_dates(table: CandidateTable, flow_values: Mapping[str, Mapping[str, object]],
+                    names: Sequence[str]) -> tuple[CandidateTable, list[str]]:
+    """The list with its stage dates (``selected_on``, ``funded_on``…) taken from the flow record.
+
+    With ``--db`` the record is the one source for the dates it keeps: a candidate it has no
+    such event for has the date missing, whatever the list says. Where the list says otherwise,
+    a warning names the row, the list's value and the record's.
+    """
+    import dataclasses
+    frame = table.frame.copy()
+    ids = [str(i) for i in frame["id"].tolist()]
+    warnings = []
+    for name in names:
+        listed = frame[name].tolist() if name in frame.columns else [None] * len(frame)
+        recorded = [flow_values.get(i, {}).get(name) for i in ids]
+        for row, cid, a, b in zip(table.rows, ids, listed, recorded):
+            a = None if a is None or a is pd.NA else a
+            if a is not None and a != b:
+                warnings.append(f"{Path(table.source).name} row {row} ({cid}): {name} is {a} in the list but "
+                                f"{b or 'not recorded'} in the approval-flow record; the record is used")
+        frame[name] = pd.Series(recorded, index=frame.index, dtype=object)
+    return dataclasses.replace(table, frame=frame, _records=None), warnings
 
 
 def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
@@ -133,7 +164,8 @@ def candidate_frame(resolved: ResolvedPack, table: CandidateTable,
 def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engine: str = "auto",
                 sheet: str | None = None, flow_values: Mapping[str, Mapping[str, object]] | None = None,
                 progress: Callable[[str, int, int], None] | None = None, strict_columns: bool = False,
-                skip_bad_rows: bool = False, cashflows: str | Path | None = None) -> RunResult:
+                skip_bad_rows: bool = False, flow_fields: Sequence[str] = (),
+                cashflows: str | Path | None = None) -> RunResult:
     """Read a candidate list and screen it (raises InputError for a bad list or pack).
 
     ``strict_columns`` makes a column that looks like a misspelt field an error, not a warning.
@@ -158,6 +190,6 @@ def screen_file(candidates: str | Path, pack: RulePack, as_of: dt.date, *, engin
     flows = read_cashflows(cashflows, table.ids) if cashflows is not None else None
     result = screen_table(resolved, table, engine=engine, flow_values=flow_values,
                           candidates_label=Path(candidates).name, candidates_digest=candidates_hash(candidates),
-                          progress=progress, warnings=warnings, cashflows=flows)
+                          progress=progress, warnings=warnings, flow_fields=flow_fields, cashflows=flows)
     result.rejected = rejected
     return result

@@ -197,8 +197,12 @@ def sweep(resolved: ResolvedPack, rows: Sequence[dict[str, object]], name: str, 
           steps: int = 50, flows: Mapping[str, Sequence[Flow]] | None = None) -> SweepResult:
     """Sweep parameter ``name`` over [lo, hi] for every candidate row (derived fields not yet added)."""
     if name not in resolved.params:
-        raise InputError([Problem(f"'{name}' is not a parameter of pack '{resolved.pack.name}' "
-                                  f"(parameters: {', '.join(resolved.params)})", column="--param")])
+        import difflib
+        numeric = [k for k, v in resolved.params.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        close = difflib.get_close_matches(name, list(resolved.params), n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise InputError([Problem(f"'{name}' is not a parameter of pack '{resolved.pack.name}'; {hint}"
+                                  f"(numeric parameters: {', '.join(numeric)})", column="--param")])
     value = resolved.params[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError([Problem(f"'{name}' is {value!r}, not a number: only numeric parameters can be swept",

@@ -216,7 +216,9 @@ def test_stage_values(pack, tmp_path: Path) -> None:
     apply_events(pack, EVENTS, db)
     values = stage_values(pack, db, dt.date(2026, 3, 1))
     assert values["ohio-gas-9gw"] == {"stage": "selected", "stage_since": dt.date(2026, 2, 17),
-                                      "deadline": dt.date(2026, 4, 3)}
+                                      "deadline": dt.date(2026, 4, 3),
+                                      # the stage dates the pack declares, from the record (issue 12 item 12)
+                                      "selected_on": dt.date(2026, 2, 17), "funded_on": None}
     with pytest.raises(InputError, match="no approval-flow record"):
         stage_values(pack, tmp_path / "none.sqlite", dt.date(2026, 3, 1))
 

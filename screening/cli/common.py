@@ -97,6 +97,12 @@ class _progress_bar:
             self.bar.stop()
 
 
+def flow_fields(pack) -> list[str]:  # noqa: ANN001
+    """The date fields ``--db`` supplies from the flow record (``selected_on``, ``funded_on``…)."""
+    from screening.flow.store import flow_date_fields
+    return flow_date_fields(pack)
+
+
 def _flow_values(pack, db: Path, as_of: dt.date):  # noqa: ANN001, ANN202
     try:
         from screening.flow.store import stage_values

@@ -14,7 +14,7 @@ import typer
 from screening.cli.common import CASHFLOWS_HELP, _fail, guarded, load, out, parse_date
 
 DEFAULT_OUT = Path("reports/out")
-COMPARE_FORMATS = ("json", "csv", "md", "html")
+COMPARE_FORMATS = ("json", "csv", "md", "html", "xlsx")
 SWEEP_FORMATS = ("json", "csv", "md", "html")
 ENGINES = ("auto", "durable", "vector", "reference")
 #: Candidates listed in the terminal table (the written files hold them all).
@@ -36,8 +36,8 @@ def compare(
     candidates: Path = typer.Argument(..., help="Candidate list: CSV, XLSX, JSON, JSONL or Parquet."),
     rules: List[Path] = typer.Option(..., "--rules", "-r", help="Two rule packs: --rules A --rules B."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date YYYY-MM-DD (default: today)."),
-    out_dir: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for compare.{json,csv,md,html}."),
-    formats: str = typer.Option("json,csv,md", "--format", help="Comma-separated: json,csv,md,html."),
+    out_dir: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for compare.{json,csv,md,html,xlsx}."),
+    formats: str = typer.Option("json,csv,md", "--format", help="Comma-separated: json,csv,md,html,xlsx."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
     engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
     cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
@@ -65,7 +65,10 @@ def compare(
     print_comparison(comparison, out)
     renderers: dict[str, Callable[..., str]] = {"json": compare_json, "csv": compare_csv, "md": compare_markdown,
                                                "html": compare_html}
-    files = {f"compare.{f}": renderers[f](comparison).encode("utf-8") for f in fmts}
+    files = {f"compare.{f}": renderers[f](comparison).encode("utf-8") for f in fmts if f != "xlsx"}
+    if "xlsx" in fmts:
+        from screening.render.compare_out import compare_xlsx
+        files["compare.xlsx"] = compare_xlsx(comparison)
     written = write_atomically(out_dir, files)
     out.print("wrote " + ", ".join(str(p) for p in written))
 

@@ -15,6 +15,7 @@ from screening.cli.common import (
     _flow_values,
     _progress_bar,
     err,
+    flow_fields,
     guarded,
     load,
     out,
@@ -63,6 +64,7 @@ def run(
         result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet,
                                              flow_values=flow_values, progress=progress,
                                              strict_columns=strict_columns, skip_bad_rows=skip_bad_rows,
+                                             flow_fields=flow_fields(pack) if db is not None else (),
                                              cashflows=cashflows))
     print_warnings(result, err)
     for rejected in result.rejected[:MAX_PROBLEMS]:
@@ -105,7 +107,8 @@ def explain(
     pack = load(rules)
     flow_values = guarded(lambda: _flow_values(pack, db, date)) if db is not None else None
     result = guarded(lambda: screen_file(candidates, pack, date, engine=engine, sheet=sheet, flow_values=flow_values,
-                                         strict_columns=strict_columns, cashflows=cashflows))
+                                         strict_columns=strict_columns, cashflows=cashflows,
+                                         flow_fields=flow_fields(pack) if db is not None else ()))
     print_warnings(result, err)
     match = result.find(candidate_id)
     if match is None:

@@ -255,7 +255,34 @@ def history(db: str | Path, candidate_id: str) -> list[dict[str, object]]:
         con.close()
 
 
+def flow_date_fields(pack: RulePack) -> list[str]:
+    """The pack's date fields the flow records: ``<stage>_on`` for each stage of the flow (``funded_on``…)."""
+    if pack.flow is None:
+        return []
+    flow = compile_flow(pack)
+    fields = pack.input_fields
+    return [f"{s}_on" for s in flow.states if f"{s}_on" in fields and fields[f"{s}_on"].type.value == "date"]
+
+
 def stage_values(pack: RulePack, db: str | Path, as_of: dt.date) -> dict[str, dict[str, object]]:
-    """The names ``stage``, ``stage_since`` and ``deadline`` for ``screen run --db``."""
-    return {p.candidate_id: {"stage": p.stage, "stage_since": p.since, "deadline": p.deadline}
-            for p in status(pack, db, as_of)}
+    """For ``screen run --db``: ``stage``, ``stage_since``, ``deadline``, and the day each candidate
+    entered each stage as the pack's ``<stage>_on`` date fields (``selected_on``, ``funded_on``…;
+    a lapse counts from the day after the deadline)."""
+    names = flow_date_fields(pack)
+    con = connect(db, create=False)
+    try:
+        rows = con.execute("SELECT candidate_id, to_stage, date FROM events WHERE date <= ? ORDER BY seq",
+                           (as_of.isoformat(),)).fetchall()
+    finally:
+        con.close()
+    entered: dict[str, dict[str, dt.date]] = {}
+    for cid, stage, date in rows:
+        entered.setdefault(cid, {})[stage] = dt.date.fromisoformat(date)
+    out: dict[str, dict[str, object]] = {}
+    for p in status(pack, db, as_of):
+        days = dict(entered.get(p.candidate_id, {}))
+        if p.lapsed:
+            days[p.stage] = p.since
+        out[p.candidate_id] = {"stage": p.stage, "stage_since": p.since, "deadline": p.deadline,
+                               **{name: days.get(name[:-3]) for name in names}}
+    return out

@@ -41,6 +41,43 @@ def _parameters(r: RuleDifference) -> str:
     return "; ".join(f"{k}: {show(x)} vs {show(y)}" for k, (x, y) in r.parameters.items())
 
 
+def rule_difference_text(r: RuleDifference, a: str, b: str, causes: dict[str, str]) -> str:
+    """'return-floor: fail under japan-position; no such rule in us-position' or
+    'within-commitment: pass vs fail (parameter in force …)'."""
+    if r.outcome_b is None:
+        return f"{r.rule}: {r.outcome_a} under {a}; no such rule in {b}"
+    if r.outcome_a is None:
+        return f"{r.rule}: {r.outcome_b} under {b}; no such rule in {a}"
+    return f"{r.rule}: {r.outcome_a} vs {r.outcome_b} ({causes[r.cause]})" + (f" {_parameters(r)}" if r.parameters else "")
+
+
+def compare_xlsx(c: Comparison) -> bytes:
+    """compare.xlsx: one row per candidate and differing rule, the packs' own differences, and the run of each."""
+    import io
+
+    from openpyxl import Workbook
+
+    from screening.render.xlsx import write_sheet
+    a, b = c.names
+    kinds, causes = _labels(c, KIND_LABELS), _labels(c, CAUSE_LABELS)
+    wb = Workbook(write_only=True)
+    rows = [[d.id, d.verdict_a, d.verdict_b, r.rule, r.title, r.outcome_a or "no such rule",
+             r.outcome_b or "no such rule", causes[r.cause], r.explanation, r.message_a, r.message_b, r.fix_a, r.fix_b,
+             r.source] for d in c.differences for r in d.rules]
+    write_sheet(wb.create_sheet("Differences"),
+                ["candidate", f"verdict {a}", f"verdict {b}", "rule", "title", f"outcome {a}", f"outcome {b}", "cause",
+                 "why", f"message {a}", f"message {b}", f"to pass {a}", f"to pass {b}", "source"],
+                rows, [26, 14, 14, 24, 30, 14, 14, 20, 50, 50, 50, 30, 30, 30])
+    write_sheet(wb.create_sheet("Packs"), ["difference", "name", a, b, "candidates affected"],
+                [[kinds[p.kind], p.name, p.a, p.b, ", ".join(p.candidates)] for p in c.pack_differences],
+                [26, 28, 40, 40, 50])
+    write_sheet(wb.create_sheet("Verdicts"), ["candidate", f"verdict {a}", f"verdict {b}"],
+                [[ca.id, ca.verdict, cb.verdict] for ca, cb in zip(c.a.candidates, c.b.candidates)], [26, 14, 14])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def compare_json(c: Comparison) -> str:
     """compare.json: both runs' headers and summaries, the packs' differences, each candidate's."""
     return json.dumps(c.as_dict(), indent=2, ensure_ascii=False) + "\n"
@@ -163,8 +200,7 @@ def print_comparison(c: Comparison, console: Console) -> None:
     for col in ("candidate", a, b, "rules behind the difference"):
         table.add_column(col, overflow="fold")
     for d in c.differences:
-        why = "\n".join(f"{r.rule}: {r.outcome_a or '—'} vs {r.outcome_b or '—'} ({causes[r.cause]})"
-                        + (f" {_parameters(r)}" if r.parameters else "") for r in d.rules)
+        why = "\n".join(rule_difference_text(r, a, b, causes) for r in d.rules)
         table.add_row(Text(d.id), Text(d.verdict_a), Text(d.verdict_b), Text(why or "—"))
     console.print(table)
     if c.portfolio is not None:

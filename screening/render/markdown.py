@@ -81,7 +81,9 @@ def render_markdown(result: RunResult) -> str:
         f"**{s['eligible']} eligible, {s['ineligible']} ineligible, {s['incomplete']} incomplete** "
         f"of {len(result.candidates)} candidates.",
         "",
-        *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],  # type: ignore[attr-defined]
+        *([f"Stage dates read from the approval-flow record (`--db`), not the list: "
+           f"{md_cell(', '.join(run['read_from_flow']))}.", ""] if run.get("read_from_flow") else []),  # type: ignore[arg-type]
+        *[line for w in run.get("warnings") or () for line in (f"> **Warning:** {md_cell(w)}", ">")][:-1],
         *([""] if run.get("warnings") else []),
         "| Candidate |" + (f" {md_cell(result.label.capitalize())} |" if result.label else "")
         + " Verdict | Failed (blocking) | Missing data (blocking) | Advisories |",

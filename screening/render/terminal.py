@@ -15,7 +15,11 @@ OUTCOME_STYLE = {"pass": "green", "fail": "red", "missing": "yellow", "not_appli
 
 
 def print_warnings(result: RunResult, console: Console) -> None:
-    """Warnings about the list (a misspelt column, skipped rows), one line each."""
+    """Where stage dates came from (``--db``), then warnings about the list, one line each."""
+    read = result.run.get("read_from_flow")
+    if read:
+        console.print(Text.assemble(("note: ", "bold"), f"{', '.join(read)} read from the approval-flow record "  # type: ignore[arg-type]
+                                    "(--db), not from the list"))
     for warning in result.run.get("warnings") or ():  # type: ignore[attr-defined, union-attr]
         console.print(Text.assemble(("warning: ", "bold yellow"), str(warning)))
 
@@ -118,8 +122,12 @@ def print_candidate(candidate: CandidateResult, result: RunResult, console: Cons
     table.add_column("message", overflow="fold", ratio=3)
     table.add_column("values read", overflow="fold", ratio=2)
     table.add_column("source", overflow="fold", ratio=2)
+    from_flow = set(run.get("read_from_flow") or ())  # type: ignore[arg-type]
+    if from_flow:
+        from_flow |= {"stage", "stage_since", "deadline"}
     for o in candidate.outcomes:
-        values = "\n".join(f"{k} = {_short(v)}" for k, v in o.values.items())
+        values = "\n".join(f"{k} = {_short(v)}" + (" (flow record)" if k in from_flow else "")
+                           for k, v in o.values.items())
         message = o.message + (f"\nto pass: {o.fix.text}" if o.fix else "")
         table.add_row(Text(f"{o.rule}\n{o.severity}, {o.category}"), Text(o.outcome, style=OUTCOME_STYLE[o.outcome]),
                       Text(message), Text(values), Text(o.source))
