@@ -94,14 +94,23 @@ def floor_csv(path: Path, rules: int, out: Path) -> float:
 def whole_process(args: list[str]) -> tuple[float, float]:
     """(seconds, peak RSS in MiB) of `python -m screening.cli ARGS` in a child process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "screening.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"screen {' '.join(args)} failed: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return seconds, usage.ru_maxrss / 1024
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        # The child writes its own VmHWM (peak RSS of its address space since exec) at exit: a forked
+        # child's ru_maxrss would start from this (large) parent's.
+        launcher = ("import atexit, runpy, sys\n"
+                    "def peak():\n"
+                    "    line = [x for x in open('/proc/self/status') if x.startswith('VmHWM')][0]\n"
+                    f"    open({rss.name!r}, 'w').write(line.split()[1])\n"
+                    "atexit.register(peak)\n"
+                    "sys.argv = ['screen', *sys.argv[1:]]\n"
+                    "runpy.run_module('screening.cli', run_name='__main__')\n")
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", launcher, *args], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"screen {' '.join(args)} failed: {done.stderr[-2000:]}")
+        return seconds, int(rss.read().strip()) / 1024
 
 
 def phases(path: Path, pack_dir: Path, out: Path) -> dict[str, float]:
@@ -163,6 +172,8 @@ def main() -> None:
             common = ["--rules", str(args.pack), "--as-of", AS_OF.isoformat(), "--engine", "vector", "-q"]
             s, mem = whole_process(["run", str(parquet_path), *common, "--format", "parquet", "--out", str(out / "pq")])
             print(f"  whole: parquet in -> parquet out   {s:7.2f} s   {s / fp:6.1f}× parquet floor   peak {mem:,.0f} MiB")
+            if rows > 100_000:  # results.json would be about 8 KB per candidate
+                continue
             s, mem = whole_process(["run", str(csv_path), *common, "--format", "json,csv", "--out", str(out / "jc")])
             print(f"  whole: csv in -> json,csv          {s:7.2f} s   {s / fc:6.1f}× csv floor       peak {mem:,.0f} MiB")
 

@@ -115,7 +115,7 @@ class ColumnExplainer:
         self.mixed_tables = {name for name, t in tables.items() if t.output == "number" and name not in self.int_names
                              and any(_is_int(r.then) for r in t.rows + [_Else(t.else_value)])}
         self._python: dict[str, list[object]] = {}
-        self._encoded: dict[str, list[str] | str] = {}
+        self._encoded: dict[str, np.ndarray | str] = {}
         self._table_entries: dict[str, list[dict[str, object]]] = {}
         self._vectors: dict[int, Vec] = {}
         self._truths: dict[int, np.ndarray] = {}
@@ -338,16 +338,16 @@ class ColumnExplainer:
             self._table_entries[name] = out
         return self._table_entries[name]
 
-    def encoded(self, name: str) -> list[str] | str:
-        """JSON text of ``jsonable(value)`` of column ``name`` per row (one string for a constant)."""
+    def encoded(self, name: str) -> np.ndarray | str:
+        """JSON text of ``jsonable(value)`` of column ``name`` per row, an object array (one string for a constant)."""
         if name not in self._encoded and name in self.pack.tables:
             texts: dict[int, str] = {}
-            self._encoded[name] = [texts.setdefault(id(e), encode_json(e)) for e in self.table_entries(name)]
+            self._encoded[name] = _objects([texts.setdefault(id(e), encode_json(e)) for e in self.table_entries(name)])
         if name not in self._encoded:
             if name in self.constants:
                 self._encoded[name] = encode_json(jsonable(self.constants[name]))
             else:
-                self._encoded[name] = encode_values(self.python(name))
+                self._encoded[name] = _objects(encode_values(self.python(name)))
         return self._encoded[name]
 
     def values_json(self, j: int, idx: np.ndarray | None = None) -> np.ndarray:
@@ -364,8 +364,7 @@ class ColumnExplainer:
             if isinstance(enc, str):
                 out = out + (key + enc)
             else:
-                column = np.array(enc, dtype=object)
-                out = out + key + (column if idx is None else column[idx])
+                out = out + key + (enc if idx is None else enc[idx])
         return out + "}"
 
     def values_at(self, j: int, i: int) -> dict[str, object]:
@@ -485,6 +484,12 @@ def encode_values(values: list[object]) -> list[str]:
             except TypeError:
                 pass
         out.append(hit)
+    return out
+
+
+def _objects(values: list[str]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
     return out
 
 

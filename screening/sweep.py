@@ -21,9 +21,12 @@ import math
 from dataclasses import dataclass, field
 from functools import partial
 from html import escape
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from screening.derive import with_derived
+from screening.finance.compute import finance_for_row
+from screening.finance.flows import Flow
+from screening.finance.names import FINANCE_FIELDS
 from screening.engines.reference import decide_rule
 from screening.errors import InputError, Problem
 from screening.lang import nodes as n
@@ -87,16 +90,20 @@ class SweepResult:
 
 
 class _Evaluator:
-    def __init__(self, resolved: ResolvedPack, name: str) -> None:
+    def __init__(self, resolved: ResolvedPack, name: str, flows: Mapping[str, Sequence[Flow]] | None = None) -> None:
         self.resolved, self.name = resolved, name
         self.severities = [r.spec.severity.value for r in resolved.pack.rules]
+        self.flows = flows or {}
 
     def at(self, value: float) -> ResolvedPack:
         return dataclasses.replace(self.resolved, params={**self.resolved.params, self.name: value})
 
     def env(self, row: dict[str, object], value: float) -> dict[str, object]:
         resolved = self.at(value)
-        return {**with_derived(resolved, [row])[0], **resolved.constants()}
+        env = {**with_derived(resolved, [row])[0], **resolved.constants()}
+        if resolved.pack.finance is not None:  # the waterfall again at this value (CONTRACT §9)
+            env.update(finance_for_row(resolved, env, self.flows.get(str(row.get("id")))))
+        return env
 
     def verdict(self, row: dict[str, object], value: float) -> tuple[str, list[str]]:
         env = self.env(row, value)
@@ -111,6 +118,9 @@ def _crossings(ev: _Evaluator, row: dict[str, object], lo: float, hi: float) -> 
     for fname in pack.derive_order:  # derived fields and decision tables
         if reads_param & set(pack.derived_reads(fname)):
             reads_param.add(fname)
+    finance = pack.finance
+    if finance is not None and reads_param & set(finance.names()):
+        reads_param |= set(FINANCE_FIELDS)  # a term of the waterfall moves: every finance field may
     found: set[float] = set()
     for rule in pack.rules:
         for expr in (rule.applies_if, rule.require):
@@ -184,7 +194,7 @@ def polish(gap: Callable[[float], float | None], x: float, max_steps: int = 64) 
 
 
 def sweep(resolved: ResolvedPack, rows: Sequence[dict[str, object]], name: str, lo: float, hi: float,
-          steps: int = 50) -> SweepResult:
+          steps: int = 50, flows: Mapping[str, Sequence[Flow]] | None = None) -> SweepResult:
     """Sweep parameter ``name`` over [lo, hi] for every candidate row (derived fields not yet added)."""
     if name not in resolved.params:
         import difflib
@@ -200,7 +210,7 @@ def sweep(resolved: ResolvedPack, rows: Sequence[dict[str, object]], name: str, 
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or steps < 2:
         raise InputError([Problem(f"need --from < --to and --steps >= 2 (got {lo:g}, {hi:g}, {steps})",
                                   column="--from")])
-    ev = _Evaluator(resolved, name)
+    ev = _Evaluator(resolved, name, flows)
     grid = [lo + (hi - lo) * i / steps for i in range(steps + 1)]
     counts = [sum(1 for row in rows if ev.verdict(row, x)[0] == "eligible") for x in grid]
     breakpoints: dict[str, list[Breakpoint]] = {}

@@ -102,7 +102,9 @@ def test_cli_run_and_explain_show_the_waterfall(tmp_path: Path) -> None:
     assert fromfile["finance"]["japan_made_whole_on"] == "2023-01-01"
     assert set(fromfile["finance"]) == {"project_irr", "japan_irr", "japan_multiple", "japan_made_whole_on",
                                         "us_share_of_cash"}
-    assert "<svg" in (out / "results.html").read_text()
+    html = (out / "results.html").read_text()
+    assert "still owed under the 50/50 phase" in html and "<path d=" in html
+    assert "made whole 2023-01-01" in html
     done = cli("explain", str(LIST), "--rules", str(PACK), "--cashflows", str(FLOWS), "--id", "fromfile",
                "--as-of", "2026-03-01", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -116,3 +118,19 @@ def test_cli_bad_cashflows_exit_2_and_write_nothing(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "row 2, column invest" in done.stderr and "unknown candidate 'a'" in done.stderr
     assert not out.exists()
+
+
+def test_cli_sweep_recomputes_the_waterfall(tmp_path: Path) -> None:
+    # Japan's IRR moves with the deemed rate (a later recovery leaves it more of the 50/50 phase),
+    # so the sweep must split the cash again at each spread: the crossing is where japan_irr(d) = d.
+    done = cli("sweep", str(LIST), "--rules", str(PACK), "--cashflows", str(FLOWS), "--param", "benchmark",
+               "--from", "0", "--to", "0.9", "--as-of", "2026-03-01", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    strong = [c for c in data["candidates"] if c["id"] == "strong"][0]
+    point = strong["breakpoints"][0]["value"]
+    from screening.finance.loop import waterfall_one
+    from screening.finance.flows import profile_flows
+    flows = profile_flows(100.0, 25.0, None, 20, dt.date(2026, 1, 1))
+    deemed = point + 0.01  # long tenor: benchmark + 1%
+    assert waterfall_one(flows, deemed, 1.0, 0.5, 0.9).japan_irr == pytest.approx(deemed, abs=1e-6)

@@ -85,12 +85,15 @@ def sweep(
     formats: str = typer.Option("json", "--format",
                                 help="Comma-separated: json,csv,md,html (sweep.svg is always written)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
+    cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
 ) -> None:
     """Where does each candidate's verdict change as PARAM goes from --from to --to?"""
     from rich.table import Table
     from rich.text import Text
 
     from screening.candidates import read_candidates
+    from screening.errors import Problem
+    from screening.finance.flows import read_cashflows
     from screening.render import write_atomically
     from screening.render.terminal import VERDICT_STYLE
     from screening.sweep import sweep as run_sweep
@@ -103,7 +106,12 @@ def sweep(
     table = guarded(lambda: read_candidates(candidates, pack.input_fields, sheet=sheet))
     rows = [{k: v for k, v in r.items() if k in pack.fields} | {"stage": None, "stage_since": None, "deadline": None}
             for r in table.records()]
-    result = guarded(lambda: run_sweep(resolved, rows, param, lo, hi, steps))
+    flows = guarded(lambda: read_cashflows(cashflows, table.ids)) if cashflows is not None else None
+    if flows is not None and pack.finance is None:
+        raise _fail([Problem(f"the pack '{pack.name}' has no 'finance:' section, so cash flows have no use",
+                             column="--cashflows")])
+    result = guarded(lambda: run_sweep(resolved, rows, param, lo, hi, steps,
+                                       flows.by_candidate if flows is not None else None))
     shown = Table(title=f"Verdict breakpoints of {param} in [{lo:g}, {hi:g}] (in force: {result.in_force:g})")
     for col in ("candidate", f"at {lo:g}", "breakpoints"):
         shown.add_column(col, overflow="fold")

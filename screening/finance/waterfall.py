@@ -69,16 +69,18 @@ def run_waterfall(flows: FlowMatrix, terms: Terms) -> Waterfall:
     balance = np.zeros(n)
     recovered = np.zeros(n, dtype=bool)
     made = np.full(n, -1)
-    receipts = np.zeros((n, p))
-    us_receipts = np.zeros((n, p))
-    balances = np.zeros((n, p))
+    # dates x candidates, so that each date's column is contiguous in memory
+    days_t, invest_t, cash_t = (np.ascontiguousarray(x.T) for x in (flows.days, flows.invest, flows.cash))
+    receipts = np.zeros((p, n))
+    us_receipts = np.zeros((p, n))
+    balances = np.zeros((p, n))
     with np.errstate(invalid="ignore", divide="ignore"):
         for j in range(p):
             if j:
-                elapsed = (flows.days[:, j] - flows.days[:, j - 1]) / 365.0
+                elapsed = (days_t[j] - days_t[j - 1]) / 365.0
                 balance = balance * np.power(1.0 + d, elapsed)
-            balance = np.where(recovered, 0.0, balance + f * flows.invest[:, j])
-            cash = flows.cash[:, j]
+            balance = np.where(recovered, 0.0, balance + f * invest_t[j])
+            cash = cash_t[j]
             share = keep_before * cash
             splitting = ~recovered & (cash > 0)
             clears = splitting & (balance - share <= 0)
@@ -92,10 +94,10 @@ def run_waterfall(flows: FlowMatrix, terms: Terms) -> Waterfall:
             balance = np.where(clears | recovered, 0.0, np.where(splitting, balance - share, balance))
             made = np.where(clears, j, made)
             recovered = recovered | clears
-            receipts[:, j] = got
-            us_receipts[:, j] = us
-            balances[:, j] = balance
-    return Waterfall(flows, terms, receipts, balances, made, us_receipts)
+            receipts[j] = got
+            us_receipts[j] = us
+            balances[j] = balance
+    return Waterfall(flows, terms, receipts.T, balances.T, made, us_receipts.T)
 
 
 def finance_fields(water: Waterfall) -> dict[str, np.ndarray]:

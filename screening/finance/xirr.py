@@ -30,14 +30,21 @@ EPOCH = dt.date(1970, 1, 1)
 
 
 def sign_changes(amounts: np.ndarray) -> np.ndarray:
-    """Per row, how often the sign of the nonzero amounts changes in order."""
-    s = np.sign(amounts)
-    n, p = s.shape
-    idx = np.where(s != 0, np.arange(p), -1)
-    last = np.maximum.accumulate(idx, axis=1)
-    filled = np.where(last >= 0, np.take_along_axis(s, np.maximum(last, 0), axis=1), 0.0)
-    prev = np.concatenate([np.zeros((n, 1)), filled[:, :-1]], axis=1)
-    return ((s != 0) & (prev != 0) & (s != prev)).sum(axis=1)
+    """Per row, how often the sign of the nonzero amounts changes in order: 0, 1, or 2 for two or more.
+
+    One change means every negative comes before every positive (or the reverse): four
+    reductions over the row, no per-element bookkeeping.
+    """
+    n, p = amounts.shape
+    cols = np.arange(p)
+    neg, pos = amounts < 0, amounts > 0
+    has_neg, has_pos = neg.any(axis=1), pos.any(axis=1)
+    first_neg = np.where(has_neg, np.argmax(neg, axis=1), p)
+    first_pos = np.where(has_pos, np.argmax(pos, axis=1), p)
+    last_neg = np.where(has_neg, np.max(np.where(neg, cols, -1), axis=1), -1)
+    last_pos = np.where(has_pos, np.max(np.where(pos, cols, -1), axis=1), -1)
+    one = (has_neg & has_pos) & ((last_neg < first_pos) | (last_pos < first_neg))
+    return np.where(~(has_neg & has_pos), 0, np.where(one, 1, 2))
 
 
 def xirr_one(days: np.ndarray, amounts: np.ndarray) -> float:
@@ -91,29 +98,35 @@ def _solve_single_change(days: np.ndarray, amounts: np.ndarray) -> tuple[np.ndar
     t = (days - days[rows, pivot][:, None]) / 365.0
     at = a * t
     x = np.full(n, np.log1p(0.1))
-    lo, hi = np.full(n, X_LO), np.full(n, X_HI)
     done = np.zeros(n, dtype=bool)
+    # The rows still iterating, and their arrays; compacted only when some settle (rows mostly
+    # settle together, so the candidates x dates arrays are copied a few times, not every step).
     active = np.arange(n)
+    xa, la, ha = x.copy(), np.full(n, X_LO), np.full(n, X_HI)
+    ta, aa, ata = t, a, at
+    e = np.empty_like(t)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for _ in range(MAX_ITERATIONS):
-            xa = x[active]
-            e = np.exp(-xa[:, None] * t[active])
-            f = np.einsum("ij,ij->i", a[active], e)
-            df = -np.einsum("ij,ij->i", at[active], e)
-            la, ha = lo[active], hi[active]
+            e = np.multiply(ta, -xa[:, None], out=e[:len(xa)])
+            np.exp(e, out=e)
+            f = np.einsum("ij,ij->i", aa, e)
+            df = -np.einsum("ij,ij->i", ata, e)
             pos = f > 0  # root lies above x
             la = np.where(pos, xa, la)
             ha = np.where(pos, ha, xa)
-            step = f / df
-            nx = xa - step
+            nx = xa - f / df
             bad = ~np.isfinite(nx) | (nx <= la) | (nx >= ha)
             nx = np.where(bad, 0.5 * (la + ha), nx)
             settled = (f == 0) | (np.abs(nx - xa) <= TOLERANCE * (1.0 + np.abs(xa)))
-            x[active] = np.where(f == 0, xa, nx)
-            lo[active], hi[active] = la, ha
-            done[active[settled]] = True
-            active = active[~settled]
-            if active.size == 0:
-                break
+            xa = np.where(f == 0, xa, nx)
+            if settled.any():
+                x[active[settled]] = xa[settled]
+                done[active[settled]] = True
+                keep = ~settled
+                active, xa, la, ha = active[keep], xa[keep], la[keep], ha[keep]
+                ta, aa, ata = ta[keep], aa[keep], ata[keep]
+                if active.size == 0:
+                    break
+        x[active] = xa
     ok = done & np.isfinite(x) & (x > X_LO + 1e-9) & (x < X_HI - 1e-9)
     return np.expm1(x), ok

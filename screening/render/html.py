@@ -121,6 +121,24 @@ def candidate_view(c: CandidateResult, label: str | None = "name") -> dict[str, 
     }
 
 
+def finance_view(finance, i: int) -> dict[str, object]:  # noqa: ANN001 - FinanceTable
+    """Japan's return in words and a chart of its balance over time (CONTRACT §9)."""
+    from markupsafe import Markup
+
+    from screening.render.svg import balance_chart
+    f = finance.fields_of(i)
+    made = f["japan_made_whole_on"].isoformat() if f["japan_made_whole_on"] is not None else None
+
+    def pct(v: object) -> str:
+        return "missing" if v is None else f"{v:.2%}"  # type: ignore[str-format]
+    words = (f"project IRR {pct(f['project_irr'])} · Japan IRR {pct(f['japan_irr'])} · Japan multiple "
+             f"{'missing' if f['japan_multiple'] is None else format(f['japan_multiple'], '.2f') + 'x'} · made whole "
+             f"{made or 'never'} · US share of cash {pct(f['us_share_of_cash'])}")
+    points = [(d.isoformat(), bal) for d, _, _, _, bal in finance.schedule(i)]
+    chart = balance_chart("Japan's balance (still owed under the 50/50 phase)", points, made)
+    return {"finance_text": words, "finance_svg": Markup(chart) if chart else None}
+
+
 def rule_table(result: RunResult) -> list[dict[str, object]]:
     """Per rule, in pack order: title, severity, category, source and how many candidates had each outcome."""
     first = {o.rule: o for c in result.candidates[:1] for o in c.outcomes}
@@ -134,8 +152,12 @@ def rule_table(result: RunResult) -> list[dict[str, object]]:
 
 def render_html(result: RunResult) -> str:
     """The run report: summary by verdict, charts, candidates with their failed/missing rules and fixes."""
+    views = [candidate_view(c, result.label) for c in result.candidates]
+    if result.finance is not None:
+        for i, view in enumerate(views):
+            view.update(finance_view(result.finance, i))
     return _ENV.get_template("run.html.j2").render(
-        run=result.run, summary=result.summary, candidates=[candidate_view(c, result.label) for c in result.candidates],
+        run=result.run, summary=result.summary, candidates=views,
         charts=verdict_charts(result), rules=rule_table(result),
         portfolio=result.portfolio.as_dict() if result.portfolio is not None else None,
     )

@@ -55,20 +55,21 @@ def candidate_lines(result: RunResult, start: int, stop: int) -> list[str]:
     assert trace is not None
     idx = np.arange(start, stop)
     count = stop - start
-    outcome_text = np.array([_encode(o) + ', "message": ' for o in OUTCOMES], dtype=object)
-    per_rule = np.empty((count, len(trace.rules)), dtype=object)
+    columns: list[list[str]] = []  # per rule: outcome heads, messages, values, fix + source; joined once per candidate
     for j, rule in enumerate(trace.rules):
-        head = (f'{{"rule": {_encode(rule.id)}, "title": {_encode(rule.spec.title)}, '
+        head = (f'{", " if j else ""}{{"rule": {_encode(rule.id)}, "title": {_encode(rule.spec.title)}, '
                 f'"category": {_encode(rule.spec.category.value)}, "severity": {_encode(rule.spec.severity.value)}, '
                 f'"outcome": ')
+        heads = np.array([head + _encode(o) + ', "message": ' for o in OUTCOMES], dtype=object)
         tail = f', "source": {_encode(rule.spec.source)}}}'
-        messages = np.array(encode_values(ex.messages(j)[start:stop].tolist()), dtype=object)
         fix_text = np.full(count, ', "fix": null' + tail, dtype=object)
         for i, fix in ex.fixes(j).items():
             if start <= i < stop:
                 fix_text[i - start] = ', "fix": ' + _encode(fix.as_dict()) + tail
-        codes = trace.codes[start:stop, j]
-        per_rule[:, j] = head + outcome_text[codes] + messages + ', "values": ' + ex.values_json(j, idx) + fix_text
+        columns.append(heads[trace.codes[start:stop, j]].tolist())
+        columns.append(encode_values(ex.messages(j)[start:stop].tolist()))
+        columns.append((', "values": ' + ex.values_json(j, idx)).tolist())
+        columns.append(fix_text.tolist())
     inputs = column_values(trace.inputs.iloc[start:stop])
     fields = np.full(count, '"inputs": {', dtype=object)
     for k, (name, values) in enumerate(inputs.items()):
@@ -84,7 +85,7 @@ def candidate_lines(result: RunResult, start: int, stop: int) -> list[str]:
     verdicts = np.array([f', "verdict": "{v}", "row": ' for v in VERDICTS], dtype=object)[trace.verdicts[start:stop]]
     rows = np.array([str(r) + ", " for r in trace.row_numbers[start:stop].tolist()], dtype=object)
     heads = '    {"id": ' + ids + verdicts + rows + fields + remedy
-    return [h + ", ".join(outcomes) + "]}" for h, outcomes in zip(heads.tolist(), per_rule.tolist())]
+    return ["".join((h, *pieces, "]}")) for h, pieces in zip(heads.tolist(), zip(*columns))]
 
 
 def finance_text(trace, start: int, stop: int):  # noqa: ANN001, ANN201 - Trace -> numpy object array

@@ -34,3 +34,40 @@ def bar_chart(title: str, rows: list[tuple[str, dict[str, int]]], width: int = 3
         legend_x += 90
     parts.append("</svg>")
     return "".join(parts)
+
+
+def balance_chart(title: str, points: list[tuple[str, float]], made_whole: str | None = None,
+                  width: int = 420, height: int = 150) -> str:
+    """A small line chart of Japan's balance (what it is still owed) at each flow date.
+
+    ``points``: (ISO date, balance) in date order; ``made_whole``: the recovery date, marked.
+    """
+    if not points:
+        return ""
+    left, top, bottom = 8, 22, 20
+    top_value = max(b for _, b in points) or 1.0
+    n = len(points)
+    step = (width - 2 * left) / max(n - 1, 1)
+
+    def xy(k: int, b: float) -> tuple[float, float]:
+        return left + k * step, top + (height - top - bottom) * (1 - b / top_value)
+
+    path = " ".join(f"{'M' if k == 0 else 'L'}{x:.1f},{y:.1f}" for k, (x, y) in
+                    enumerate(xy(k, b) for k, (_, b) in enumerate(points)))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="{escape(title)}">',
+             f'<text x="0" y="14" font-size="12" font-weight="600">{escape(title)}</text>',
+             f'<path d="{path}" fill="none" stroke="#2b6cb0" stroke-width="2"/>']
+    for k, (date, b) in enumerate(points):
+        x, y = xy(k, b)
+        mark = "#22a355" if date == made_whole else "#2b6cb0"
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{mark}"><title>{escape(date)}: '
+                     f'{b:,.0f}</title></circle>')
+    parts.append(f'<text x="{left}" y="{height - 4}" font-size="10">{escape(points[0][0])}</text>')
+    parts.append(f'<text x="{width - left}" y="{height - 4}" font-size="10" text-anchor="end">'
+                 f'{escape(points[-1][0])}</text>')
+    if made_whole:
+        parts.append(f'<text x="{width / 2:.0f}" y="{height - 4}" font-size="10" text-anchor="middle" '
+                     f'fill="#22a355">made whole {escape(made_whole)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
