@@ -24,11 +24,11 @@ from html import escape
 from typing import Callable, Mapping, Sequence
 
 from screening.derive import with_derived
+from screening.engines.reference import decide_rule
+from screening.errors import InputError, Problem
 from screening.finance.compute import finance_for_row
 from screening.finance.flows import Flow
 from screening.finance.names import FINANCE_FIELDS
-from screening.engines.reference import decide_rule
-from screening.errors import InputError, Problem
 from screening.lang import nodes as n
 from screening.lang.evaluate import evaluate
 from screening.outcomes import verdict_of

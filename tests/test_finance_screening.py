@@ -129,8 +129,8 @@ def test_cli_sweep_recomputes_the_waterfall(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "out" / "sweep.json").read_text())
     strong = [c for c in data["candidates"] if c["id"] == "strong"][0]
     point = strong["breakpoints"][0]["value"]
-    from screening.finance.loop import waterfall_one
     from screening.finance.flows import profile_flows
+    from screening.finance.loop import waterfall_one
     flows = profile_flows(100.0, 25.0, None, 20, dt.date(2026, 1, 1))
     deemed = point + 0.01  # long tenor: benchmark + 1%
     assert waterfall_one(flows, deemed, 1.0, 0.5, 0.9).japan_irr == pytest.approx(deemed, abs=1e-6)
