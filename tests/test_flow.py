@@ -153,7 +153,7 @@ def test_sigkill_mid_apply_leaves_all_or_none(tmp_path: Path) -> None:
     total = 30_000
     rnd = random.Random(5)
     seen = []
-    for i in range(4):  # 50 more kills, forked in-process, in tests/test_crash.py
+    for i in range(8):  # and 50 more kills, forked in-process, in tests/test_crash.py
         db = tmp_path / f"crash{i}.sqlite"
         proc = apply_subprocess(events, db)
         time.sleep(rnd.uniform(0.8, 2.4))
