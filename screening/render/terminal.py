@@ -27,7 +27,7 @@ def print_warnings(result: RunResult, console: Console) -> None:
 def print_summary(result: RunResult, console: Console) -> None:
     run = result.run
     console.print(f"[bold]{run.get('pack_title') or run['pack']}[/] ({run['pack']} {run['pack_version']}), "
-                  f"as of {run['as_of']}, {len(result.candidates)} candidates, engine {run['engine']}")
+                  f"as of {run['as_of']}, {result.count} candidates, engine {run['engine']}")
     verdicts = Table(title="Candidates", show_lines=False)
     verdicts.add_column("candidate", overflow="fold")
     if result.label:
@@ -52,8 +52,8 @@ def print_summary(result: RunResult, console: Console) -> None:
             cells += [Text(_pct(f.get("project_irr"))), Text(_pct(f.get("japan_irr"))),
                       Text(made.isoformat() if made is not None else "never")]  # type: ignore[attr-defined]
         verdicts.add_row(*cells)
-    if len(result.candidates) > len(shown):
-        verdicts.caption = f"first {len(shown)} of {len(result.candidates)} candidates; all are in the written files"
+    if result.count > len(shown):
+        verdicts.caption = f"first {len(shown)} of {result.count} candidates; all are in the written files"
     console.print(verdicts)
     rules = Table(title="Rules")
     rules.add_column("rule")
