@@ -33,7 +33,10 @@ def run(
     formats: str = typer.Option(DEFAULT_FORMATS, "--format", help="Comma-separated: json,csv,md,html,xlsx,parquet."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Exit 1 if any candidate is ineligible (or incomplete)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
-    engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
+    engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference | dask (a Parquet "
+                                                       "file or dataset directory, on a Dask cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="With --engine dask: the address of a running "
+                                            "Dask scheduler (default: a local cluster, one worker per core)."),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
     cashflows: Optional[Path] = typer.Option(None, "--cashflows", help=CASHFLOWS_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the summary line."),
@@ -57,9 +60,18 @@ def run(
     fmts = parse_formats(formats)
     if fail_on not in (None, "ineligible", "incomplete"):
         raise _fail([Problem(f"'{fail_on}' is not one of: ineligible, incomplete", column="--fail-on")])
-    if engine not in ("auto", "durable", "vector", "reference"):
-        raise _fail([Problem(f"'{engine}' is not one of: auto, durable, vector, reference", column="--engine")])
+    if engine not in ("auto", "durable", "vector", "reference", "dask"):
+        raise _fail([Problem(f"'{engine}' is not one of: auto, durable, vector, reference, dask", column="--engine")])
+    if scheduler is not None and engine != "dask":
+        raise _fail([Problem("--scheduler needs --engine dask", column="--scheduler")])
     pack = load(rules)
+    if engine == "dask":
+        from screening.cli.run_dask import run_dask
+        run_dask(candidates, rules, pack, date, out_dir=out_dir, formats=fmts, explicit_formats=formats != DEFAULT_FORMATS,
+                 messages=messages, scheduler=scheduler, quiet=quiet, fail_on=fail_on,
+                 whole_list_options={"--db": db, "--cashflows": cashflows, "--skip-bad-rows": skip_bad_rows,
+                                     "--sheet": sheet})
+        return
     flow_values = None
     if db is not None:
         flow_values = guarded(lambda: _flow_values(pack, db, date))
