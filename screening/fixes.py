@@ -255,7 +255,13 @@ def _reads_rating(pack: RulePack, field: str) -> bool:
 
 def _why_blocked(rule: PackRule, env: Env, pack: RulePack) -> str:
     """'not-a-purchase (…) fails on sector 'aircraft_purchase'; every value of sector that could matter was tried'."""
+    from screening.finance.names import FINANCE_FIELDS
     read = rule_inputs(rule, pack)
+    if pack.finance is not None and any(x in FINANCE_FIELDS for x in rule.names()):
+        names = ", ".join(f"{x} {show(env.get(x))}" for x in dict.fromkeys(rule.names()))
+        also = f" (nor does any value of {', '.join(read)})" if read else ""
+        return (f"{rule.id} ({rule.spec.title}) fails on {names}: the finance fields come from the candidate's cash flows, "
+                f"and only different cash flows change them{also}")
     if not read:
         names = ", ".join(f"{x} {show(env.get(x))}" for x in rule.names())
         return f"{rule.id} ({rule.spec.title}) fails on {names} and reads no candidate input"
@@ -337,7 +343,7 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str],
         return Remedy(False, changes, tuple(blocked), supply, text, tried)
     parts = [c.text for c in changes]
     if supply:
-        parts.append("supply " + ", ".join(supply))
+        parts.append(supply_text(supply, pack))
     return Remedy(True, changes, (), supply, "; ".join(parts))
 
 
@@ -372,10 +378,63 @@ def _no_worse(was: str, now: str) -> bool:
     return now != "fail" and (now != "missing" or was != "pass" and was != "not_applicable") or was == "fail"
 
 
+#: The name a remedy's ``supply`` gives a candidate's cash flows (CONTRACT.md §9): finance fields
+#: are computed from them, so they are what to supply when a rule reads a missing finance field.
+CASHFLOWS = "cashflows"
+
+
 def _to_supply(rule: PackRule, env: Env, pack: RulePack) -> list[str]:
-    """Missing inputs behind an undecided rule: those of ``applies_if`` if that is what is unknown."""
+    """Missing inputs behind an undecided rule: those of ``applies_if`` if that is what is unknown.
+
+    Only names whose value is missing are followed (a derived field that falls back on another
+    input is not a gap), and a missing finance field asks for the candidate's cash flows.
+    """
     from screening.lang.evaluate import truth
     unknown = rule.applies_if if rule.applies_if is not None and truth(rule.applies_if, env) is None else rule.require
+    return missing_inputs(unknown.names(), env, pack)
+
+
+def missing_inputs(names: Iterable[str], env: Env, pack: RulePack) -> list[str]:
+    """The inputs to supply for ``names`` to be known: missing inputs reached through missing
+    derived fields and tables, an unrated rating, and ``CASHFLOWS`` for a missing finance field."""
+    from screening.finance.names import FINANCE_FIELDS
     from screening.lang.functions import rating
-    return [x for x in inputs_reaching(unknown.names(), pack)
-            if env.get(x) is None or _read_by_rating(pack, x) and rating(str(env.get(x))) is None]
+    out: dict[str, None] = {}
+    stack, seen = list(names), set()
+    while stack:
+        name = stack.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        value = env.get(name)
+        if name in FINANCE_FIELDS and pack.finance is not None:
+            if value is None:
+                out.setdefault(CASHFLOWS, None)
+        elif name in pack.tables:
+            if _table_value(value) is None:
+                stack.extend(pack.tables[name].names())
+        elif name in pack.fields:
+            f = pack.fields[name]
+            if f.derive is not None:
+                if value is None:
+                    stack.extend(f.derive.names())
+            elif value is None or _read_by_rating(pack, name) and rating(str(value)) is None:
+                out.setdefault(name, None)
+    return list(out)
+
+
+def _table_value(value: object) -> object:
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def supply_text(supply: Iterable[str], pack: RulePack) -> str:
+    """'supply cash flows (--cashflows FILE, or capex, annual_cash, life_years, start_on), credit_rating'."""
+    from screening.finance.names import PROFILE_FIELDS
+    words = []
+    for name in supply:
+        if name == CASHFLOWS:
+            profile = [f for f in PROFILE_FIELDS if f in pack.fields and f != "cash_growth"]
+            words.append("cash flows (--cashflows FILE" + (", or " + ", ".join(profile) if profile else "") + ")")
+        else:
+            words.append(name)
+    return "supply " + ", ".join(words)
