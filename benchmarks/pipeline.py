@@ -221,7 +221,10 @@ def main() -> None:
 
 def versus_dask(rows: int, folder: Path, pack: Path) -> None:
     """`--engine dask` on a local cluster (one worker per core) against one process, Parquet in -> parquet out."""
-    _, parquet_path = generate(rows, folder)
+    import pyarrow.parquet as pq
+    _, generated = generate(rows, folder)
+    parquet_path = folder / f"list-{rows}-groups.parquet"  # row groups of 100,000: a Dask task each
+    pq.write_table(pq.read_table(generated), parquet_path, row_group_size=100_000)
     out = folder / f"dask-out-{rows}"
     common = ["--rules", str(pack), "--as-of", AS_OF.isoformat(), "-q", "--format", "parquet"]
     one, one_mem = whole_process(["run", str(parquet_path), *common, "--engine", "vector", "--out", str(out / "one")])
