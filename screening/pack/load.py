@@ -18,9 +18,17 @@ from screening.lang import nodes as n
 from screening.lang.parse import ExpressionError, parse_expression
 from screening.lang.types import ANY, BOOL, FIELD_TYPES, NUMBER, Type, TypeErrors, check_expression, type_of_value
 from screening.limits import MAX_RULES
+from screening.pack.authoring import (
+    OpenScope,
+    check_test_values,
+    did_you_mean,
+    inheritance,
+    no_such_base,
+    note_replacing,
+    numbers_read_as_text,
+)
 from screening.pack.compiled import (
     BUILTIN_NAMES,
-    Inheritance,
     PackField,
     PackFinance,
     PackParameter,
@@ -29,66 +37,11 @@ from screening.pack.compiled import (
     Place,
     RulePack,
 )
-from screening.pack.model import FieldSpec, PackFile
+from screening.pack.model import PackFile
 from screening.pack.portfolio import check_portfolio_rule, compile_portfolio_rule
 from screening.pack.validation import problems_from_validation
-from screening.pack.yamlio import FLOATLIKE, YamlDoc, format_loc, read_yaml
+from screening.pack.yamlio import YamlDoc, read_yaml
 from screening.tables.compile import OUTPUT_TYPES, PackTable, TableSource, compile_table, read_table
-
-
-def _did_you_mean(name: str, known: object) -> str:
-    from difflib import get_close_matches
-    close = get_close_matches(name, sorted(known), n=1)  # type: ignore[call-overload]
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-def _test_value_text(message: str, value: object, written: str | None) -> str:
-    """A candidate-typing message about a test value, with the YAML reading that explains it."""
-    if isinstance(value, bool):
-        shown = "true" if value else "false"
-        message = message.replace(repr(value), shown)
-        if written is not None and written.lower() not in ("true", "false"):
-            message += f"; YAML reads an unquoted {written} as {shown}: quote it ('{written}') if you meant the word"
-    elif written is not None and isinstance(value, str) and FLOATLIKE.match(written):
-        message += f"; YAML 1.1 reads {written} as text: write {_as_yaml_number(written)}"
-    elif written is not None and not isinstance(value, str):
-        message += f"; YAML reads an unquoted {written} as a {type(value).__name__.replace('datetime', 'date')}: quote it ('{written}')"
-    return message
-
-
-class _OpenScope(dict):
-    """Names in scope when an extended pack could not be loaded: any name may be one it defines,
-    so an unknown name is not reported again (the broken ``extends`` is the one problem)."""
-
-    def __contains__(self, name: object) -> bool:
-        return True
-
-    def __missing__(self, name: str) -> Type:
-        return ANY
-
-
-def _at(data: object, path: tuple[object, ...]) -> object:
-    """The value at a key path of loaded YAML data (None where there is none)."""
-    for key in path:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
-
-
-def _as_yaml_number(written: str) -> str:
-    """``8e-1`` -> ``0.8``, ``1e9`` -> ``1000000000``: the number as YAML 1.1 reads it as a number."""
-    value = float(written)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = repr(value)
-    mantissa, _, exponent = text.partition("e")
-    if exponent:
-        return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{'' if exponent[0] in '+-' else '+'}{exponent}"
-    return text
 
 
 def load_pack(path: str | Path) -> RulePack:
@@ -242,7 +195,7 @@ class _Loader:
         bases: list[str] = []
         for i, rel in enumerate(header.extends):
             if not (folder / rel).is_dir():
-                self._no_such_base(folder, rel, Place(hdoc.file, hdoc.line_of(("extends", i))))
+                no_such_base(folder, rel, Place(hdoc.file, hdoc.line_of(("extends", i))), self.err)
                 base_broken = True
                 continue
             base = self._load(folder / rel, (*stack, real))
@@ -308,7 +261,7 @@ class _Loader:
                 place = Place(doc.file, doc.line_of(("parameters", name)))
                 if self._dup("parameter", name, place, own_params):
                     continue
-                kind = ANY if self._numbers_read_as_text(doc, ("parameters", name)) else self._param_type(name, pspec, place)
+                kind = ANY if numbers_read_as_text(doc, ("parameters", name), self.err) else self._param_type(name, pspec, place)
                 params[name] = PackParameter(name, pspec, place, kind)
             for name, tspec in pf.tables.items():
                 place = Place(doc.file, doc.line_of(("tables", name)))
@@ -333,11 +286,11 @@ class _Loader:
                 if rule.id in rule_at:
                     rules[rule_at[rule.id]] = rule
                     replaced_here.setdefault("rule", []).append(rule.id)
-                    self._replacing(rule, base_rules[rule.id], notes)
+                    note_replacing(rule, base_rules[rule.id], notes, self.err)
                 else:
                     rule_at[rule.id] = len(rules)
                     rules.append(rule)
-                    self._replacing(rule, None, notes)
+                    note_replacing(rule, None, notes, self.err)
             if pf.portfolio is not None:
                 if pf.portfolio.scope is not None:
                     here = Place(doc.file, doc.line_of(("portfolio", "scope")))
@@ -361,10 +314,10 @@ class _Loader:
                     if any(r.id == rule.id for r in prules):
                         prules = [rule if r.id == rule.id else r for r in prules]
                         replaced_here.setdefault("portfolio rule", []).append(rule.id)
-                        self._replacing(rule, base_rules[rule.id], notes)
+                        note_replacing(rule, base_rules[rule.id], notes, self.err)
                     else:
                         prules.append(rule)
-                        self._replacing(rule, None, notes)
+                        note_replacing(rule, None, notes, self.err)
             for j, case in enumerate(pf.tests):
                 place = Place(doc.file, doc.line_of(("tests", self._orig(doc, "tests", j))))
                 if case.name in test_names:
@@ -412,7 +365,7 @@ class _Loader:
         names = self._scope(fields, params)
         names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
         if base_broken:
-            names = _OpenScope(names)
+            names = OpenScope(names)
         constants = set(params) | {"as_of"}
         tables = {}
         for name, src in table_sources.items():
@@ -434,7 +387,7 @@ class _Loader:
         portfolio_ids = {r.id for r in prules}
         if not base_broken:
             for t, doc, index in test_docs:
-                self._check_test_values(t, doc, index, fields, finance is not None)
+                check_test_values(t, doc, index, fields, finance is not None, self.lenient, self.err)
         for t, doc, index in test_docs if not base_broken else []:
             def at(*keys: object, _doc: YamlDoc = doc, _index: int = index) -> Place:
                 return Place(_doc.file, _doc.line_of(("tests", _index, "expect", *keys)))
@@ -444,7 +397,7 @@ class _Loader:
                              "write it under expect: {portfolio: {outcomes: ...}}", at("outcomes", rid))
                 elif rid not in rule_ids and rid not in self.lenient:
                     self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'"
-                             + _did_you_mean(rid, rule_ids), at("outcomes", rid))
+                             + did_you_mean(rid, rule_ids), at("outcomes", rid))
             expect_p = t.case.expect.portfolio
             if expect_p is not None:
                 if not prules:
@@ -453,7 +406,7 @@ class _Loader:
                 for rid in (expect_p.outcomes or {}):
                     if rid not in portfolio_ids and rid not in self.lenient:
                         self.err(f"test '{t.case.name}' expects an outcome of unknown portfolio rule '{rid}'"
-                                 + _did_you_mean(rid, portfolio_ids), at("portfolio", "outcomes", rid))
+                                 + did_you_mean(rid, portfolio_ids), at("portfolio", "outcomes", rid))
         for doc, _ in parsed:
             hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
         all_files.extend(d.file for d, _ in parsed)
@@ -475,94 +428,9 @@ class _Loader:
             files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", tables=tables,
             finance=finance,
             label=self._label(header.label or label, fields, Place(hdoc.file, hdoc.line_of(("label",)))),
-            inheritance=self._inheritance(header, bases, base_rules, base_prules, base_names, own, replaced_here, also),
+            inheritance=inheritance(header, bases, base_rules, base_prules, base_names, own, replaced_here, also),
             notes=notes,
         )
-
-    def _replacing(self, rule: PackRule, origin: str | None, notes: list[Problem]) -> None:
-        """A rule that replaces an inherited one gets a note unless it says ``replaces: true``; one that
-        says so but replaces nothing is an error (the inherited rule it meant is gone or misspelt)."""
-        if origin is not None and not rule.spec.replaces:
-            notes.append(Problem(f"rule '{rule.id}' replaces the rule of that id inherited from {origin}; "
-                                 "add 'replaces: true' to it if that is what you mean, or give it a new id",
-                                 file=rule.place.file, line=rule.place.line))
-        elif origin is None and rule.spec.replaces:
-            self.err(f"rule '{rule.id}' says 'replaces: true', but no extended pack has a rule '{rule.id}'",
-                     rule.places.get("replaces", rule.place))
-
-    @staticmethod
-    def _inheritance(header: PackFile, bases: list[str], base_rules: dict[str, str], base_prules: set[str],
-                     base_names: dict[str, set[str]], own: dict[str, set[str]], replaced: dict[str, list[str]],
-                     also: list[str]) -> Inheritance:
-        """What this pack inherits unchanged, replaces and drops."""
-        if not header.extends:
-            return Inheritance()
-        out = Inheritance(bases=bases, dropped=list(header.drop), also=also)
-        for kind, names in base_names.items():
-            out.inherited[kind] = sorted(names - own[kind])
-            if names & own[kind]:
-                out.replaced[kind] = sorted(names & own[kind])
-        mine = {*replaced.get("rule", []), *replaced.get("portfolio rule", [])}
-        kept = [r for r in base_rules if r not in mine and r not in header.drop]
-        out.inherited["rule"] = [r for r in kept if r not in base_prules]
-        out.inherited["portfolio rule"] = [r for r in kept if r in base_prules]
-        out.replaced.update(replaced)
-        return out
-
-    def _check_test_values(self, test: PackTest, doc: YamlDoc, index: int, fields: dict[str, PackField],
-                           finance: bool) -> None:
-        """Type a test's candidates against the pack's fields, as a candidate list is typed, each
-        problem at the line of the value (``screen check`` finds them without running the test)."""
-        from screening.candidates import coerce_value, table_from_records  # pandas: only for packs with tests
-        case = test.case
-        many = case.candidates is not None
-        extra = {k: v for k, v in BUILTIN_NAMES.items() if k != "as_of"}
-        if finance:
-            extra.update(FINANCE_FIELDS)
-        specs = {name: f.spec for name, f in fields.items()}
-        records: list[dict[str, object]] = []
-        for k, candidate in enumerate(case.all_candidates):
-            key_path: tuple[object, ...] = ("tests", index, "candidates", k) if many else ("tests", index, "candidate")
-            record: dict[str, object] = {}
-            for key, value in candidate.items():
-                place = Place(doc.file, doc.line_of((*key_path, key)))
-                where = f"test '{case.name}' {format_loc(key_path[2:] + (key,))}"
-                if key in extra:
-                    try:
-                        coerce_value(value, FieldSpec(type=extra[key]))  # type: ignore[arg-type]
-                    except ValueError as exc:
-                        self.err(_test_value_text(str(exc), value, doc.plain.get((*key_path, key))), place, where)
-                elif key in fields or key in self.lenient:
-                    record[key] = value
-                else:
-                    from difflib import get_close_matches
-                    close = get_close_matches(key, [*fields, *extra], n=1)
-                    self.err(f"'{key}' is not a field of the pack" + (f"; did you mean '{close[0]}'?" if close else
-                             " (rules read only declared fields)"), place, where)
-            records.append(record)
-        try:
-            table_from_records(records, specs, source=doc.file)
-        except InputError as exc:
-            for p in exc.problems:
-                k = (p.row or 1) - 1
-                key_path = ("tests", index, "candidates", k) if many else ("tests", index, "candidate")
-                column = p.column if p.column in (records[k] if k < len(records) else {}) else None
-                path = (*key_path, column) if column else key_path
-                value = records[k].get(column) if column and k < len(records) else None
-                self.err(_test_value_text(p.message, value, doc.plain.get(path)), Place(doc.file, doc.line_of(path)),
-                         f"test '{case.name}' {format_loc(path[2:])}")
-
-    def _no_such_base(self, folder: Path, rel: str, place: Place) -> None:
-        """One problem, at the ``extends`` line, for a path that is not a pack folder."""
-        target = folder / rel
-        from difflib import get_close_matches
-        parent = target.parent
-        siblings = sorted(p.name for p in parent.iterdir() if p.is_dir()) if parent.is_dir() else []
-        close = get_close_matches(target.name, siblings, n=1)
-        hint = f"; did you mean '{str(Path(rel).parent / close[0])}'?" if close else ""
-        what = "is a file, not a pack folder" if target.exists() else "is not a folder"
-        self.err(f"'{rel}': {target.resolve()} {what} (paths are relative to this pack's folder){hint}",
-                 place, "extends")
 
     def _label(self, label: str | None, fields: dict[str, PackField], place: Place) -> str | None:
         """The field naming a candidate: the header's ``label``, inherited, else ``name`` if declared."""
@@ -594,19 +462,6 @@ class _Loader:
             types |= {str(type_of_value(v.value)) for v in spec.values}
             self.err(f"parameter '{name}' has values of different types over time: {', '.join(sorted(types))}", place)
         return typed[0]
-
-    def _numbers_read_as_text(self, doc: YamlDoc, prefix: tuple[object, ...]) -> bool:
-        """Report, at its own line, each unquoted value under ``prefix`` that looks like a number but
-        that YAML 1.1 reads as text (``8e-1``, ``1e9``); True if there was one."""
-        found = False
-        for path, written in doc.plain.items():
-            if path[:len(prefix)] != prefix or not FLOATLIKE.match(written) or not isinstance(_at(doc.data, path), str):
-                continue
-            found = True
-            self.err(f"YAML 1.1 reads {written} as text, not a number: write {_as_yaml_number(written)}, "
-                     f"or quote it (\"{written}\") if you meant text", Place(doc.file, doc.lines.get(path)),
-                     format_loc(path))
-        return found
 
     def _scope(self, fields: dict[str, PackField], params: dict[str, PackParameter]) -> dict[str, Type]:
         scope: dict[str, Type] = {k: Type(v) if v != "list" else FIELD_TYPES["list"] for k, v in BUILTIN_NAMES.items()}
