@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from screening.errors import InputError, Problem
+from screening.errors import Problem
 from screening.finance.names import FINANCE_FIELDS
 from screening.lang.types import ANY, Type
 from screening.pack.compiled import BUILTIN_NAMES, Inheritance, PackField, PackRule, PackTest, Place
@@ -109,46 +109,60 @@ def inheritance(header: PackFile, bases: list[str], base_rules: dict[str, str], 
 
 def check_test_values(test: PackTest, doc: YamlDoc, index: int, fields: dict[str, PackField], finance: bool,
                       lenient: set[str], err: Err) -> None:
-    """Type a test's candidates against the pack's fields, as a candidate list is typed, each
-    problem at the line of the value (``screen check`` finds them without running the test)."""
-    from screening.candidates import coerce_value, table_from_records  # pandas: only for packs with tests
+    """Type a test's candidates against the pack's fields as a candidate list's cells are typed
+    (the same parsing, enum and bounds), each problem at the line of the value, so ``screen
+    check`` finds them without running the test."""
+    from screening.candidates import coerce_value  # pandas: only for packs with tests
     case = test.case
     many = case.candidates is not None
     extra = {k: v for k, v in BUILTIN_NAMES.items() if k != "as_of"}
     if finance:
         extra.update(FINANCE_FIELDS)
-    specs = {name: f.spec for name, f in fields.items()}
-    records: list[dict[str, object]] = []
+    seen_ids: dict[object, int] = {}
     for k, candidate in enumerate(case.all_candidates):
         key_path: tuple[object, ...] = ("tests", index, "candidates", k) if many else ("tests", index, "candidate")
-        record: dict[str, object] = {}
+
+        def say(message: str, key: str | None = None, _path: tuple[object, ...] = key_path) -> None:
+            path = (*_path, key) if key is not None else _path
+            err(message, Place(doc.file, doc.line_of(path)), f"test '{case.name}' {format_loc(path[2:])}")
+
+        if candidate.get("id") in (None, ""):
+            say("a test candidate needs an id", "id" if "id" in candidate else None)
+        elif many and candidate["id"] in seen_ids:
+            say(f"id {candidate['id']!r} is used twice in this test (first by candidate {seen_ids[candidate['id']] + 1})", "id")
+        else:
+            seen_ids[candidate["id"]] = k
+        for name, f in fields.items():
+            if f.spec.required and name != "id" and candidate.get(name) is None and name not in lenient:
+                say(f"required field '{name}' is missing")
         for key, value in candidate.items():
-            place = Place(doc.file, doc.line_of((*key_path, key)))
-            where = f"test '{case.name}' {format_loc(key_path[2:] + (key,))}"
+            written = doc.plain.get((*key_path, key))
             if key in extra:
-                try:
-                    coerce_value(value, FieldSpec(type=extra[key]))  # type: ignore[arg-type]
-                except ValueError as exc:
-                    err(_test_value_text(str(exc), value, doc.plain.get((*key_path, key))), place, where)
-            elif key in fields or key in lenient:
-                record[key] = value
+                spec = FieldSpec(type=extra[key])  # type: ignore[arg-type]
+            elif key in fields and fields[key].is_derived:
+                say(f"'{key}' is derived by the pack (from its inputs): give those instead", key)
+                continue
+            elif key in fields:
+                spec = fields[key].spec
+            elif key not in lenient:
+                close = did_you_mean(key, [*fields, *extra])
+                say(f"'{key}' is not a field of the pack" + (close or " (rules read only declared fields)"), key)
+                continue
             else:
-                from difflib import get_close_matches
-                close = get_close_matches(key, [*fields, *extra], n=1)
-                err(f"'{key}' is not a field of the pack" + (f"; did you mean '{close[0]}'?" if close else
-                         " (rules read only declared fields)"), place, where)
-        records.append(record)
-    try:
-        table_from_records(records, specs, source=doc.file)
-    except InputError as exc:
-        for p in exc.problems:
-            k = (p.row or 1) - 1
-            key_path = ("tests", index, "candidates", k) if many else ("tests", index, "candidate")
-            column = p.column if p.column in (records[k] if k < len(records) else {}) else None
-            path = (*key_path, column) if column else key_path
-            value = records[k].get(column) if column and k < len(records) else None
-            err(_test_value_text(p.message, value, doc.plain.get(path)), Place(doc.file, doc.line_of(path)),
-                f"test '{case.name}' {format_loc(path[2:])}")
+                continue
+            if value is None or key == "id":
+                continue
+            try:
+                typed = coerce_value(value, spec)
+            except ValueError as exc:
+                say(_test_value_text(str(exc), value, written), key)
+                continue
+            if spec.enum is not None and typed not in spec.enum:
+                say(f"{typed!r} is not one of: {', '.join(str(e) for e in spec.enum)}", key)
+            elif spec.min is not None and typed < spec.min:  # type: ignore[operator]
+                say(f"{value!r} is below the minimum {spec.min}", key)
+            elif spec.max is not None and typed > spec.max:  # type: ignore[operator]
+                say(f"{value!r} is above the maximum {spec.max}", key)
 
 
 def no_such_base(folder: Path, rel: str, place: Place, err: Err) -> None:
