@@ -145,6 +145,13 @@ def value_trials(rule: PackRule, resolved: ResolvedPack, env: Env, name: str) ->
 
 def text_values(resolved: ResolvedPack, name: str) -> list[object]:
     """The values the pack names for a text field: its enum, then literals and parameter lists it is compared with."""
+    cache = resolved.__dict__.setdefault("_text_values", {})
+    if name not in cache:
+        cache[name] = tuple(_text_values(resolved, name))
+    return list(cache[name])
+
+
+def _text_values(resolved: ResolvedPack, name: str) -> list[object]:
     spec = resolved.pack.fields[name].spec
     values: dict[object, None] = dict.fromkeys(spec.enum or [])
     for item in _compared_with(resolved, name, member_of=False):
@@ -157,7 +164,10 @@ def text_values(resolved: ResolvedPack, name: str) -> list[object]:
 
 def _list_values(resolved: ResolvedPack, name: str, current: object) -> list[object]:
     items = list(current) if isinstance(current, (list, tuple)) else []
-    wanted = [v for v in _compared_with(resolved, name, member_of=True) if v not in items]
+    cache = resolved.__dict__.setdefault("_list_items", {})
+    if name not in cache:
+        cache[name] = tuple(_compared_with(resolved, name, member_of=True))
+    wanted = [v for v in cache[name] if v not in items]
     out: list[object] = [tuple(items + [v]) for v in wanted]
     out += [tuple(x for x in items if x != v) for v in items]
     if items or current is None:
@@ -228,6 +238,13 @@ def _ordered(a: object, b: object) -> bool:
 
 
 def _read_by_rating(pack: RulePack, field: str) -> bool:
+    cache = pack.__dict__.setdefault("_read_by_rating", {})
+    if field not in cache:
+        cache[field] = _reads_rating(pack, field)
+    return cache[field]  # type: ignore[no-any-return]
+
+
+def _reads_rating(pack: RulePack, field: str) -> bool:
     from screening.tables.trace import table_reads_rating
     if table_reads_rating(pack, field):
         return True
@@ -271,7 +288,8 @@ class Remedy:
         return out
 
 
-def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -> Remedy | None:
+def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str],
+                memo: dict[tuple[object, ...], list[Fix]] | None = None) -> Remedy | None:
     """For a candidate that is not eligible: the changes that make it eligible, or why none can.
 
     Failed blocking rules are taken in pack order; each gets the cheapest single-input change
@@ -279,6 +297,9 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -
     (a bigger ``amount`` may close an instrument gap and break the commitment ceiling). A rule no
     such change repairs is ``blocked_by``, with every input it reads in ``tried``. Blocking
     rules left undecided for want of data name the inputs to supply.
+
+    ``memo``, shared between candidates, keeps each rule's search by the values it reads: two
+    candidates that read the same values for a rule get the same changes to try, searched once.
     """
     pack = resolved.pack
     blocking = [r for r in pack.rules if r.spec.severity.value == "blocking"]
@@ -295,7 +316,15 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -
             continue
         before = {r.id: decide_rule(r, current) for r in blocking if r is not rule}
         direct = [f for f in (find_fix(rule, current, pack),) if f is not None]
-        fixes = direct + rule_fixes(rule, current, resolved, accept=("pass", "not_applicable"))
+        if memo is None:
+            searched = rule_fixes(rule, current, resolved, accept=("pass", "not_applicable"))
+        else:
+            key = (rule.id, *(_key(current.get(x)) for x in reads_closure(rule, pack)
+                              if x not in resolved.params and x != "as_of"))
+            if key not in memo:
+                memo[key] = rule_fixes(rule, current, resolved, accept=("pass", "not_applicable"))
+            searched = memo[key]
+        fixes = direct + searched
         for name, value in ((f.field, v) for f in fixes for v in (f.options or (f.to,))):
             trial = env_with(resolved, current, name, value)
             if decide_rule(rule, trial) in _REPAIRED and all(_no_worse(before[r.id], decide_rule(r, trial))
@@ -319,6 +348,29 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -
 
 
 _REPAIRED = ("pass", "not_applicable")
+
+
+def reads_closure(rule: PackRule, pack: RulePack) -> tuple[str, ...]:
+    """Every name a rule's outcome depends on that is not derived: candidate inputs, flow and
+    finance names, parameters (through derived fields and tables, condition and ``applies_if``)."""
+    cache = pack.__dict__.setdefault("_reads_closure", {})
+    if rule.id not in cache:
+        seen: dict[str, None] = {}
+        stack = list(rule.names())
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen[name] = None
+            stack.extend(pack.derived_reads(name))
+        cache[rule.id] = tuple(x for x in seen if x not in pack.derive_order)
+    return cache[rule.id]  # type: ignore[no-any-return]
+
+
+def _key(value: object) -> object:
+    if isinstance(value, list):
+        value = tuple(value)
+    return (type(value), value)
 
 
 def _no_worse(was: str, now: str) -> bool:

@@ -143,10 +143,12 @@ def test_remedy_asks_for_missing_data() -> None:
     env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD"})
     remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
     # taiwan-consent is advisory, so neither the link nor the consent is asked for
-    # Japan's return comes from cash flows (issue 9): the remedy asks for them, or for the profile fields
-    assert remedy.possible and remedy.changes == () and remedy.supply == ("cashflows", "credit_rating")
+    # Japan's return comes from cash flows (issue 9): the remedy asks for them, or for the profile fields,
+    # and for the tenor the deemed rate's premium reads (tenor_years, else life_years)
+    assert remedy.possible and remedy.changes == ()
+    assert remedy.supply == ("cashflows", "tenor_years", "life_years", "credit_rating")
     assert remedy.text == ("supply cash flows (--cashflows FILE, or capex, annual_cash, life_years, start_on), "
-                           "credit_rating")
+                           "tenor_years, life_years, credit_rating")
     # a derived field that falls back on another input is not a gap: tenor_years is not asked for
     # once life_years is known, and the cash flows are not asked for once the profile gives them
     env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD",
@@ -160,7 +162,7 @@ def test_remedy_when_japans_own_return_fails() -> None:
     # Japan's IRR comes from the flows: no single input of the list repairs it, and the remedy says so
     resolved = PACKS["japan"]
     env = {**env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9,
-                               "currency": "USD", "credit_rating": "A", "taiwan_link": False}),
+                               "currency": "USD", "credit_rating": "A", "taiwan_link": False, "tenor_years": 15}),
            "japan_irr": 0.02, "japan_multiple": 1.4, "japan_made_whole_on": None, "project_irr": 0.07}
     outcomes = outcomes_of(resolved, env)
     assert outcomes["return-floor"] == "fail" and outcomes["made-whole-within-life"] == "fail"

@@ -48,7 +48,7 @@ def test_first_wave_comparison_reads_right_in_a_browser(tmp_path: Path) -> None:
     assert "Tokyo's screening position (japan-position) 0 eligible 2 ineligible 1 incomplete" in text
     assert "Washington's screening position (us-position) 3 eligible 0 ineligible 0 incomplete" in text
     assert "ohio-gas-9gw: ineligible under japan-position, eligible under us-position" in text
-    assert "Japan's IRR on its own flows is 2.48%, below the 5.00% deemed rate" in text
+    assert "Japan's IRR on its own flows is 2.48%, below the 5.25% deemed rate" in text
     assert "Under japan-position, it cannot become eligible: no change of the candidate's inputs" in text
     assert "only different cash flows change them" in text
     assert "georgia-synthetic-diamond: incomplete under japan-position" in text
