@@ -68,8 +68,12 @@ class CandidateTable:
 
 
 def candidates_hash(path: str | Path) -> str:
-    """``sha256:<hex>`` of the file's bytes."""
-    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """``sha256:<hex>`` of the file's bytes (read a megabyte at a time)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
 
 
 def read_candidates(path: str | Path, fields: Mapping[str, FieldSpec], *, sheet: str | None = None) -> CandidateTable:
@@ -309,6 +313,15 @@ def _type_table(raw: pd.DataFrame, rows: list[int], fields: Mapping[str, FieldSp
         raise InputError(problems.items, total=problems.total)
     frame = pd.DataFrame(typed, index=pd.RangeIndex(len(raw)))
     return CandidateTable(frame=frame, rows=rows, source=file, declared=declared, extra_columns=extra)
+
+
+def type_chunk(raw: pd.DataFrame, rows: list[int], fields: Mapping[str, FieldSpec], file: str) -> CandidateTable:
+    """Type raw cells (some rows of a list read in chunks) exactly as a whole list is typed.
+
+    Raises:
+        InputError: every problem of these rows (duplicate ids only among them).
+    """
+    return _type_table(raw, rows, fields, file)
 
 
 def _series(values: list[object], kind: str) -> pd.Series:

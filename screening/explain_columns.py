@@ -424,11 +424,15 @@ class ColumnExplainer:
             if self.general_fixes:
                 from screening.fixes import find_rule_fix
                 rule = self.pack.rules[j]
+                keys = self._keys(rule.names())
+                memo: dict[tuple[object, ...], Fix | None] = {}
                 for i in np.flatnonzero(self.trace.codes[:, j] == FAIL).tolist():
                     if i not in found:
-                        fix = find_rule_fix(rule, self.env(i), self.resolved)
-                        if fix is not None:
-                            found[i] = fix
+                        same = keys[i]  # candidates that read the same values get the same fix: searched once
+                        if same not in memo:
+                            memo[same] = find_rule_fix(rule, self.env(i), self.resolved)
+                        if memo[same] is not None:
+                            found[i] = memo[same]  # type: ignore[assignment]
             self._fixes[key] = found
         return self._fixes[key]
 
@@ -439,13 +443,33 @@ class ColumnExplainer:
             if self.general_fixes:
                 from screening.fixes import find_remedy
                 ids = [r.id for r in self.pack.rules]
+                blocking = [r for r in self.pack.rules if r.spec.severity.value == "blocking"]
+                keys = self._keys([x for r in blocking for x in r.names()])
+                memo: dict[tuple[object, ...], object] = {}
+                searched: dict[tuple[object, ...], list[Fix]] = {}
                 for i in np.flatnonzero(self.trace.verdicts != 0).tolist():
-                    outcomes = {rid: OUTCOMES[c] for rid, c in zip(ids, self.trace.codes[i].tolist())}
-                    remedy = find_remedy(self.resolved, self.env(i), outcomes)
-                    if remedy is not None:
-                        found[i] = remedy
+                    key = keys[i]  # a remedy depends only on what the blocking rules read
+                    if key not in memo:
+                        outcomes = {rid: OUTCOMES[c] for rid, c in zip(ids, self.trace.codes[i].tolist())}
+                        memo[key] = find_remedy(self.resolved, self.env(i), outcomes, searched)
+                    if memo[key] is not None:
+                        found[i] = memo[key]
             self._fixes[("remedies", -1)] = found  # type: ignore[assignment]
         return self._fixes[("remedies", -1)]  # type: ignore[return-value]
+
+    def _keys(self, names: Sequence[str]) -> list[tuple[object, ...]]:
+        """Per candidate, the values of every column that ``names`` read (through derived fields
+        and tables): two candidates with the same key have the same fixes and remedy."""
+        seen: dict[str, None] = {}
+        stack = list(names)
+        while stack:
+            name = stack.pop()
+            if name in seen or name in self.constants:
+                continue
+            seen[name] = None
+            stack.extend(self.pack.derived_reads(name))
+        columns = [self.python(x) for x in seen if x in self.trace.frame.columns and x not in self.pack.derive_order]
+        return [tuple(map(_hashable, values)) for values in zip(*columns)] if columns else [()] * self.length
 
     def _is_input(self, name: str) -> bool:
         f = self.pack.fields.get(name)
@@ -453,6 +477,13 @@ class ColumnExplainer:
 
 
 _NULL = "null"
+
+
+def _hashable(value: object) -> object:
+    """A key for a value that tells apart what ``==`` would confuse (``1`` and ``True``, ``1`` and ``1.0``)."""
+    if isinstance(value, list):
+        value = tuple(value)
+    return (type(value), value)
 
 
 def encode_values(values: list[object]) -> list[str]:

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from typing import Mapping
 
-from screening.derive import with_derived
+from screening.derive import derived_value, downstream, with_derived
 from screening.lang import nodes as n
 from screening.lang.evaluate import evaluate
 from screening.pack.compiled import ResolvedPack, RulePack
@@ -50,7 +50,22 @@ def inputs_reaching(names: list[str], pack: RulePack) -> list[str]:
 
 
 def env_with(resolved: ResolvedPack, env: Env, field: str, value: object) -> dict[str, object]:
-    """The candidate's environment with one input changed and the derived fields computed again."""
+    """The candidate's environment with one input changed and the derived fields computed again.
+
+    ``env`` holds the candidate's derived values (as :func:`screening.derive.with_derived` gives
+    them) and the constants; only the derived fields and tables that depend on ``field`` are
+    computed again (the others cannot change).
+    """
+    if not all(name in env for name in resolved.pack.derive_order) or "as_of" not in env:
+        return _env_with_all(resolved, env, field, value)
+    out = dict(env)
+    out[field] = value
+    for name in downstream(resolved, field):
+        out[name] = derived_value(resolved, name, out)
+    return out
+
+
+def _env_with_all(resolved: ResolvedPack, env: Env, field: str, value: object) -> dict[str, object]:
     pack = resolved.pack
     computed = pack.computed_names()  # flow built-ins and finance fields: kept as they are
     row = {k: v for k, v in env.items() if k in pack.fields or k in _BUILTINS or k in computed}
@@ -132,10 +147,71 @@ def crossings(resolved: ResolvedPack, env: Env, node_root: n.Node, field: str) -
                 break
             root = root - ga * step / (gb - ga)
         gr = _gap(resolved, env, node, field, root)
-        if gr is not None and abs(gr) <= 1e-9 * max(1.0, abs(g0)) and lo <= root <= hi:
+        solved = gr is not None and abs(gr) <= 1e-9 * max(1.0, abs(g0))
+        if solved and lo <= root <= hi:
             values.append(root)  # linear (or close enough): the exact crossing
+        if solved and affine_in(node, field, resolved.pack):
+            continue  # provably linear: the secant's root is the only crossing (in bounds or not)
         values.extend(_bracketed_roots(resolved, env, node, field, x0, g0, lo, hi))
     return values
+
+
+def affine_in(node: n.Node, field: str, pack: RulePack) -> bool:
+    """Whether ``node``'s value is, as far as the expression shows, ``a + b * field`` along ``field``'s axis.
+
+    Read through derived fields: ``+ -``, ``*`` and ``/`` by what does not depend on ``field``, a
+    conditional whose condition does not change along the axis (``missing(field)`` does not: a
+    value on the axis is never missing), ``days``. A decision table, ``abs``, ``min``, ``max``
+    or ``rating`` of the field are not (their crossings are searched for).
+    """
+    cache = pack.__dict__.setdefault("_affine", {})
+    key = (id(node), field)
+    if key not in cache:
+        cache[key] = (node, _affine(node, field, pack))  # the node is kept: its id stays its own
+    return cache[key][1]  # type: ignore[no-any-return]
+
+
+def _depends(node: n.Node, field: str, pack: RulePack) -> bool:
+    return field in inputs_reaching(node.names(), pack)
+
+
+def _steady(node: n.Node, field: str, pack: RulePack) -> bool:
+    """A condition whose truth does not change while ``field`` moves along its axis."""
+    if not _depends(node, field, pack):
+        return True
+    if isinstance(node, n.Call) and node.func == "missing":
+        return len(node.args) == 1 and isinstance(node.args[0], n.Name) and node.args[0].id == field
+    if isinstance(node, n.Not):
+        return _steady(node.operand, field, pack)
+    if isinstance(node, n.BoolOp):
+        return all(_steady(v, field, pack) for v in node.values)
+    return False
+
+
+def _affine(node: n.Node, field: str, pack: RulePack) -> bool:
+    if not _depends(node, field, pack):
+        return True
+    if isinstance(node, n.Name):
+        if node.id == field:
+            return True
+        f = pack.fields.get(node.id)
+        return f is not None and f.derive is not None and node.id not in pack.tables and _affine(f.derive, field, pack)
+    if isinstance(node, n.Arith):
+        if node.op in ("+", "-"):
+            return _affine(node.left, field, pack) and _affine(node.right, field, pack)
+        if node.op == "*":
+            return (not _depends(node.left, field, pack) and _affine(node.right, field, pack)) or \
+                (not _depends(node.right, field, pack) and _affine(node.left, field, pack))
+        return node.op == "/" and not _depends(node.right, field, pack) and _affine(node.left, field, pack)
+    if isinstance(node, n.Neg):
+        return _affine(node.operand, field, pack)
+    if isinstance(node, n.Compare):  # its gap: left - right
+        return node.op not in ("in", "not in") and _affine(node.left, field, pack) and _affine(node.right, field, pack)
+    if isinstance(node, n.IfElse):
+        return _steady(node.cond, field, pack) and _affine(node.then, field, pack) and _affine(node.otherwise, field, pack)
+    if isinstance(node, n.Call) and node.func == "days":
+        return all(_affine(a, field, pack) for a in node.args)
+    return False
 
 
 def _bracketed_roots(resolved: ResolvedPack, env: Env, node: n.Compare, field: str, x0: float, g0: float,

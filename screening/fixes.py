@@ -145,6 +145,13 @@ def value_trials(rule: PackRule, resolved: ResolvedPack, env: Env, name: str) ->
 
 def text_values(resolved: ResolvedPack, name: str) -> list[object]:
     """The values the pack names for a text field: its enum, then literals and parameter lists it is compared with."""
+    cache = resolved.__dict__.setdefault("_text_values", {})
+    if name not in cache:
+        cache[name] = tuple(_text_values(resolved, name))
+    return list(cache[name])
+
+
+def _text_values(resolved: ResolvedPack, name: str) -> list[object]:
     spec = resolved.pack.fields[name].spec
     values: dict[object, None] = dict.fromkeys(spec.enum or [])
     for item in _compared_with(resolved, name, member_of=False):
@@ -157,7 +164,10 @@ def text_values(resolved: ResolvedPack, name: str) -> list[object]:
 
 def _list_values(resolved: ResolvedPack, name: str, current: object) -> list[object]:
     items = list(current) if isinstance(current, (list, tuple)) else []
-    wanted = [v for v in _compared_with(resolved, name, member_of=True) if v not in items]
+    cache = resolved.__dict__.setdefault("_list_items", {})
+    if name not in cache:
+        cache[name] = tuple(_compared_with(resolved, name, member_of=True))
+    wanted = [v for v in cache[name] if v not in items]
     out: list[object] = [tuple(items + [v]) for v in wanted]
     out += [tuple(x for x in items if x != v) for v in items]
     if items or current is None:
@@ -228,6 +238,13 @@ def _ordered(a: object, b: object) -> bool:
 
 
 def _read_by_rating(pack: RulePack, field: str) -> bool:
+    cache = pack.__dict__.setdefault("_read_by_rating", {})
+    if field not in cache:
+        cache[field] = _reads_rating(pack, field)
+    return cache[field]  # type: ignore[no-any-return]
+
+
+def _reads_rating(pack: RulePack, field: str) -> bool:
     from screening.tables.trace import table_reads_rating
     if table_reads_rating(pack, field):
         return True
@@ -238,7 +255,13 @@ def _read_by_rating(pack: RulePack, field: str) -> bool:
 
 def _why_blocked(rule: PackRule, env: Env, pack: RulePack) -> str:
     """'not-a-purchase (…) fails on sector 'aircraft_purchase'; every value of sector that could matter was tried'."""
+    from screening.finance.names import FINANCE_FIELDS
     read = rule_inputs(rule, pack)
+    if pack.finance is not None and any(x in FINANCE_FIELDS for x in rule.names()):
+        names = ", ".join(f"{x} {show(env.get(x))}" for x in dict.fromkeys(rule.names()))
+        also = f" (nor does any value of {', '.join(read)})" if read else ""
+        return (f"{rule.id} ({rule.spec.title}) fails on {names}: the finance fields come from the candidate's cash flows, "
+                f"and only different cash flows change them{also}")
     if not read:
         names = ", ".join(f"{x} {show(env.get(x))}" for x in rule.names())
         return f"{rule.id} ({rule.spec.title}) fails on {names} and reads no candidate input"
@@ -265,7 +288,8 @@ class Remedy:
         return out
 
 
-def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -> Remedy | None:
+def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str],
+                memo: dict[tuple[object, ...], list[Fix]] | None = None) -> Remedy | None:
     """For a candidate that is not eligible: the changes that make it eligible, or why none can.
 
     Failed blocking rules are taken in pack order; each gets the cheapest single-input change
@@ -273,6 +297,9 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -
     (a bigger ``amount`` may close an instrument gap and break the commitment ceiling). A rule no
     such change repairs is ``blocked_by``, with every input it reads in ``tried``. Blocking
     rules left undecided for want of data name the inputs to supply.
+
+    ``memo``, shared between candidates, keeps each rule's search by the values it reads: two
+    candidates that read the same values for a rule get the same changes to try, searched once.
     """
     pack = resolved.pack
     blocking = [r for r in pack.rules if r.spec.severity.value == "blocking"]
@@ -289,7 +316,15 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -
             continue
         before = {r.id: decide_rule(r, current) for r in blocking if r is not rule}
         direct = [f for f in (find_fix(rule, current, pack),) if f is not None]
-        fixes = direct + rule_fixes(rule, current, resolved, accept=("pass", "not_applicable"))
+        if memo is None:
+            searched = rule_fixes(rule, current, resolved, accept=("pass", "not_applicable"))
+        else:
+            key = (rule.id, *(_key(current.get(x)) for x in reads_closure(rule, pack)
+                              if x not in resolved.params and x != "as_of"))
+            if key not in memo:
+                memo[key] = rule_fixes(rule, current, resolved, accept=("pass", "not_applicable"))
+            searched = memo[key]
+        fixes = direct + searched
         for name, value in ((f.field, v) for f in fixes for v in (f.options or (f.to,))):
             trial = env_with(resolved, current, name, value)
             if decide_rule(rule, trial) in _REPAIRED and all(_no_worse(before[r.id], decide_rule(r, trial))
@@ -308,11 +343,34 @@ def find_remedy(resolved: ResolvedPack, env: Env, outcomes: Mapping[str, str]) -
         return Remedy(False, changes, tuple(blocked), supply, text, tried)
     parts = [c.text for c in changes]
     if supply:
-        parts.append("supply " + ", ".join(supply))
+        parts.append(supply_text(supply, pack))
     return Remedy(True, changes, (), supply, "; ".join(parts))
 
 
 _REPAIRED = ("pass", "not_applicable")
+
+
+def reads_closure(rule: PackRule, pack: RulePack) -> tuple[str, ...]:
+    """Every name a rule's outcome depends on that is not derived: candidate inputs, flow and
+    finance names, parameters (through derived fields and tables, condition and ``applies_if``)."""
+    cache = pack.__dict__.setdefault("_reads_closure", {})
+    if rule.id not in cache:
+        seen: dict[str, None] = {}
+        stack = list(rule.names())
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen[name] = None
+            stack.extend(pack.derived_reads(name))
+        cache[rule.id] = tuple(x for x in seen if x not in pack.derive_order)
+    return cache[rule.id]  # type: ignore[no-any-return]
+
+
+def _key(value: object) -> object:
+    if isinstance(value, list):
+        value = tuple(value)
+    return (type(value), value)
 
 
 def _no_worse(was: str, now: str) -> bool:
@@ -320,10 +378,63 @@ def _no_worse(was: str, now: str) -> bool:
     return now != "fail" and (now != "missing" or was != "pass" and was != "not_applicable") or was == "fail"
 
 
+#: The name a remedy's ``supply`` gives a candidate's cash flows (CONTRACT.md §9): finance fields
+#: are computed from them, so they are what to supply when a rule reads a missing finance field.
+CASHFLOWS = "cashflows"
+
+
 def _to_supply(rule: PackRule, env: Env, pack: RulePack) -> list[str]:
-    """Missing inputs behind an undecided rule: those of ``applies_if`` if that is what is unknown."""
+    """Missing inputs behind an undecided rule: those of ``applies_if`` if that is what is unknown.
+
+    Only names whose value is missing are followed (a derived field that falls back on another
+    input is not a gap), and a missing finance field asks for the candidate's cash flows.
+    """
     from screening.lang.evaluate import truth
     unknown = rule.applies_if if rule.applies_if is not None and truth(rule.applies_if, env) is None else rule.require
+    return missing_inputs(unknown.names(), env, pack)
+
+
+def missing_inputs(names: Iterable[str], env: Env, pack: RulePack) -> list[str]:
+    """The inputs to supply for ``names`` to be known: missing inputs reached through missing
+    derived fields and tables, an unrated rating, and ``CASHFLOWS`` for a missing finance field."""
+    from screening.finance.names import FINANCE_FIELDS
     from screening.lang.functions import rating
-    return [x for x in inputs_reaching(unknown.names(), pack)
-            if env.get(x) is None or _read_by_rating(pack, x) and rating(str(env.get(x))) is None]
+    out: dict[str, None] = {}
+    stack, seen = list(names), set()
+    while stack:
+        name = stack.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        value = env.get(name)
+        if name in FINANCE_FIELDS and pack.finance is not None:
+            if value is None:
+                out.setdefault(CASHFLOWS, None)
+        elif name in pack.tables:
+            if _table_value(value) is None:
+                stack.extend(pack.tables[name].names())
+        elif name in pack.fields:
+            f = pack.fields[name]
+            if f.derive is not None:
+                if value is None:
+                    stack.extend(f.derive.names())
+            elif value is None or _read_by_rating(pack, name) and rating(str(value)) is None:
+                out.setdefault(name, None)
+    return list(out)
+
+
+def _table_value(value: object) -> object:
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def supply_text(supply: Iterable[str], pack: RulePack) -> str:
+    """'supply cash flows (--cashflows FILE, or capex, annual_cash, life_years, start_on), credit_rating'."""
+    from screening.finance.names import PROFILE_FIELDS
+    words = []
+    for name in supply:
+        if name == CASHFLOWS:
+            profile = [f for f in PROFILE_FIELDS if f in pack.fields and f != "cash_growth"]
+            words.append("cash flows (--cashflows FILE" + (", or " + ", ".join(profile) if profile else "") + ")")
+        else:
+            words.append(name)
+    return "supply " + ", ".join(words)

@@ -122,6 +122,11 @@ class RunResult:
         return counts
 
     @property
+    def count(self) -> int:
+        """How many candidates were screened."""
+        return len(self.candidates)
+
+    @property
     def label(self) -> str | None:
         """The input field that names a candidate in reports (the pack's ``label``), if any."""
         label = self.run.get("label")

@@ -14,9 +14,9 @@ says how many candidates lacked it and which.
 from __future__ import annotations
 
 import dataclasses
-import math
 import string
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -45,6 +45,11 @@ class AggregateValue:
     value: float | int | None
     considered: int
     missing_ids: tuple[str, ...]
+    missing: int = -1  # how many lacked it, when ``missing_ids`` names only the first few
+
+    @property
+    def missing_count(self) -> int:
+        return self.missing if self.missing >= 0 else len(self.missing_ids)
 
 
 @dataclass
@@ -124,19 +129,8 @@ def evaluate_portfolio_frame(resolved: ResolvedPack, frame: pd.DataFrame,
 
 
 def _evaluate(resolved: ResolvedPack, frame: pd.DataFrame, ids: list[str]) -> PortfolioResult:
-    pack = resolved.pack
-    scope = pack.portfolio_scope
-    chosen = ids
-    constants = resolved.constants()
-    wanted: dict[str, n.Aggregate] = {}
-    for rule in pack.portfolio_rules:
-        wanted.update(rule.aggregates)
-    values = aggregate_frame(resolved, frame, ids, wanted)
-    env: dict[str, object] = {**constants, **{k: v.value for k, v in values.items()}}
-    outcomes = [_decide(rule, env, values, len(chosen)) for rule in pack.portfolio_rules]
-    return PortfolioResult(scope=scope, candidates=len(chosen),
-                           verdict=portfolio_verdict([(o.severity, o.outcome) for o in outcomes]),
-                           outcomes=outcomes, candidate_ids=ids)
+    values = aggregate_frame(resolved, frame, ids, wanted_aggregates(resolved))
+    return decide_portfolio(resolved, values, len(ids), ids)
 
 
 def aggregate_values(resolved: ResolvedPack, rows: Sequence[Mapping[str, object]],
@@ -179,22 +173,111 @@ def _numbers(evaluator: FrameEvaluator, node: n.Node, length: int) -> tuple[np.n
             ~np.array(ok, dtype=bool))
 
 
-def _aggregate(node: n.Aggregate, evaluator: FrameEvaluator, ids: np.ndarray, length: int) -> AggregateValue:
+@dataclass
+class AggregatePart:
+    """An aggregate over some of the candidates in scope (one chunk of a streamed list).
+
+    Parts combine exactly: sums are kept as exact rationals (every float is one), so the
+    combined total is the correctly rounded sum of every value, as ``math.fsum`` of them all.
+    """
+
+    func: str
+    total: Fraction = Fraction(0)
+    special: float = 0.0  # inf / nan values, which have no exact rational
+    count: int = 0
+    considered: int = 0
+    missing: int = 0
+    missing_ids: list[str] = dataclasses.field(default_factory=list)  # the first _NAMED_IDS only
+
+    def add(self, other: "AggregatePart") -> None:
+        self.total += other.total
+        self.special += other.special
+        self.count += other.count
+        self.considered += other.considered
+        self.missing += other.missing
+        self.missing_ids.extend(other.missing_ids[:max(0, _NAMED_IDS - len(self.missing_ids))])
+
+    def value(self) -> AggregateValue:
+        if self.missing:
+            return AggregateValue(None, self.considered, tuple(self.missing_ids), self.missing)
+        if self.func == "count":
+            return AggregateValue(self.count, self.considered, ())
+        total = float(self.total) + self.special if self.special else float(self.total)
+        value = total if self.func == "total" else (total / self.count if self.count else None)
+        return AggregateValue(value, self.considered, ())
+
+
+def exact_sum(values: np.ndarray) -> tuple[Fraction, float]:
+    """The exact sum of finite float64 ``values`` (a rational), and the float sum of the others.
+
+    Each float is ``m * 2**e`` with an integer ``m`` of 53 bits: the integers are summed exactly
+    per exponent in two 26/27-bit halves (int64 cannot overflow below 2**36 values).
+    """
+    finite = np.isfinite(values)
+    special = float(values[~finite].sum()) if not finite.all() else 0.0
+    values = values[finite]
+    if not len(values):
+        return Fraction(0), special
+    mantissa, exponent = np.frexp(values)
+    whole = (mantissa * float(2 ** 53)).astype(np.int64)
+    exponent = exponent.astype(np.int64) - 53
+    total = Fraction(0)
+    for e in np.unique(exponent).tolist():
+        part = whole[exponent == e]
+        high, low = int((part >> 26).sum()), int((part & ((1 << 26) - 1)).sum())
+        s = (high << 26) + low
+        total += Fraction(s * 2 ** e) if e >= 0 else Fraction(s, 2 ** -e)
+    return total, special
+
+
+def aggregate_part(node: n.Aggregate, evaluator: FrameEvaluator, ids: np.ndarray, length: int) -> AggregatePart:
+    """An aggregate over the rows of one frame, as a part to combine with others."""
+    part = AggregatePart(node.func)
     if node.func == "count":
         included, unknown = _condition(evaluator, node.arg, length)
         missing = unknown
-        value: float | int | None = int(included.sum())
     else:
         included, unknown = _condition(evaluator, node.where, length)
         numbers, absent = _numbers(evaluator, node.arg, length)  # type: ignore[arg-type]
         missing = unknown | (included & absent)
-        total = math.fsum(numbers[included & ~absent].tolist())
-        count = int(included.sum())
-        value = total if node.func == "total" else (total / count if count else None)
-    considered = int((included | unknown).sum())
-    if missing.any():
-        return AggregateValue(None, considered, tuple(ids[missing].tolist()))
-    return AggregateValue(value, considered, ())
+        part.total, part.special = exact_sum(numbers[included & ~absent])
+    part.count = int(included.sum())
+    part.considered = int((included | unknown).sum())
+    part.missing = int(missing.sum())
+    if part.missing:
+        part.missing_ids = [str(i) for i in ids[missing][:_NAMED_IDS].tolist()]
+    return part
+
+
+def aggregate_parts(resolved: ResolvedPack, frame: pd.DataFrame, ids: Sequence[str],
+                    aggregates: Mapping[str, n.Aggregate]) -> dict[str, AggregatePart]:
+    """Every aggregate over the rows of a typed frame, as parts (for a list screened in chunks)."""
+    evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
+    return {key: aggregate_part(node, evaluator, np.array(ids, dtype=object), len(frame))
+            for key, node in aggregates.items()}
+
+
+def _aggregate(node: n.Aggregate, evaluator: FrameEvaluator, ids: np.ndarray, length: int) -> AggregateValue:
+    return aggregate_part(node, evaluator, ids, length).value()
+
+
+def decide_portfolio(resolved: ResolvedPack, values: Mapping[str, AggregateValue], count: int,
+                     ids: list[str]) -> PortfolioResult:
+    """The portfolio's outcomes and verdict from its aggregates' values over ``count`` candidates in scope."""
+    pack = resolved.pack
+    env: dict[str, object] = {**resolved.constants(), **{k: v.value for k, v in values.items()}}
+    outcomes = [_decide(rule, env, values, count) for rule in pack.portfolio_rules]
+    return PortfolioResult(scope=pack.portfolio_scope, candidates=count,
+                           verdict=portfolio_verdict([(o.severity, o.outcome) for o in outcomes]),
+                           outcomes=outcomes, candidate_ids=ids)
+
+
+def wanted_aggregates(resolved: ResolvedPack) -> dict[str, n.Aggregate]:
+    """Every aggregate the pack's portfolio rules read, by key."""
+    wanted: dict[str, n.Aggregate] = {}
+    for rule in resolved.pack.portfolio_rules:
+        wanted.update(rule.aggregates)
+    return wanted
 
 
 def _substitute(node: n.Node) -> n.Node:
@@ -231,11 +314,11 @@ def _missing_detail(rule: PackRule, values: Mapping[str, AggregateValue], in_sco
     parts = []
     for key in rule.aggregates:
         agg = values.get(key)
-        if agg is None or not agg.missing_ids:
+        if agg is None or not agg.missing_count:
             continue
         named = ", ".join(agg.missing_ids[:_NAMED_IDS])
-        more = f" and {len(agg.missing_ids) - _NAMED_IDS} more" if len(agg.missing_ids) > _NAMED_IDS else ""
-        parts.append(f"{key} is missing: {len(agg.missing_ids)} of {in_scope_count} candidates in scope have no value "
+        more = f" and {agg.missing_count - _NAMED_IDS} more" if agg.missing_count > _NAMED_IDS else ""
+        parts.append(f"{key} is missing: {agg.missing_count} of {in_scope_count} candidates in scope have no value "
                      f"({named}{more})")
     return "; ".join(parts)
 

@@ -59,7 +59,8 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
                  candidates_label: str | None = None, candidates_digest: str | None = None,
                  progress: Callable[[str, int, int], None] | None = None,
                  warnings: Sequence[str] = (), flow_fields: Sequence[str] = (),
-                 cashflows: CashFlows | None = None) -> RunResult:
+                 cashflows: CashFlows | None = None, portfolio: bool = True,
+                 general_fixes: bool | None = None) -> RunResult:
     """Screen every candidate of ``table`` against ``resolved``.
 
     Args:
@@ -73,6 +74,8 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         progress: called as ``progress(phase, done, total)`` while working (for progress bars).
         warnings: what the reports should say about the list (``run.warnings``; absent when none).
         cashflows: flows from a ``--cashflows`` file (CONTRACT §9); other candidates use profile fields.
+        portfolio: decide the portfolio rules over ``table`` (False for one chunk of a longer list).
+        general_fixes: search fixes through derived fields and remedies (default: for short lists).
     """
     report = progress or (lambda phase, done, total: None)
     warnings = list(warnings)
@@ -89,7 +92,8 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     codes = decide_codes(chosen, resolved, frame)
     report(f"deciding ({chosen})", total, total)
     trace = Trace(resolved, frame, codes, table.frame, np.asarray(table.rows, dtype=np.int64), chosen)
-    portfolio = evaluate_portfolio_frame(resolved, frame, [VERDICTS[v] for v in trace.verdicts.tolist()])
+    decided = (evaluate_portfolio_frame(resolved, frame, [VERDICTS[v] for v in trace.verdicts.tolist()])
+               if portfolio else None)
     pack = resolved.pack
     run = {
         "pack": pack.name, "pack_version": pack.version, "pack_title": pack.title, "pack_hash": pack.hash,
@@ -105,8 +109,9 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
         run["cashflows_hash"] = cashflows.digest
     if warnings:
         run["warnings"] = list(warnings)
-    return RunResult(run=run, portfolio=portfolio, trace=trace, general_fixes=total <= GENERAL_FIXES_MAX_ROWS,  # type: ignore[arg-type]
-                     finance=finance)
+    if general_fixes is None:
+        general_fixes = total <= GENERAL_FIXES_MAX_ROWS
+    return RunResult(run=run, portfolio=decided, trace=trace, general_fixes=general_fixes, finance=finance)  # type: ignore[arg-type]
 
 
 def with_flow_dates(table: CandidateTable, flow_values: Mapping[str, Mapping[str, object]],

@@ -2,7 +2,8 @@
 
     python scripts/screenshot_report.py [--out docs/report.png] [--size 1280,1500]
 
-Runs `screen compare candidates/first_wave.csv --rules rules/japan --rules rules/us --format html`
+Runs `screen compare candidates/first_wave.csv --rules rules/japan --rules rules/us --cashflows
+candidates/first_wave_cashflows.csv --format html` (Tokyo's floor reads Japan's own flows)
 and photographs the page with headless Chromium (Debian package `chromium`). No network: the
 report is one self-contained file, and Chromium runs with networking features switched off.
 """
@@ -49,10 +50,11 @@ def dump_dom(html: Path) -> str:
 
 
 def compare_html(out_dir: Path) -> Path:
-    """Write the first-wave comparison (japan vs us) as HTML into ``out_dir``."""
+    """Write the first-wave comparison (japan vs us, with the illustrative cash flows) as HTML into ``out_dir``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "screening.cli", "compare", "candidates/first_wave.csv",
                     "--rules", "rules/japan", "--rules", "rules/us", "--as-of", AS_OF,
+                    "--cashflows", "candidates/first_wave_cashflows.csv",
                     "--format", "html", "--out", str(out_dir)], cwd=ROOT, env=env, check=True, capture_output=True)
     return out_dir / "compare.html"
 

@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 3, 1)
 MINI = ROOT / "tests/fixtures/packs/mini"
 MINI_LIST = ROOT / "tests/fixtures/candidates/mini.csv"
+#: The first wave without cash flows: Tokyo's return floor reads Japan's own flows (issue 9), so
+#: the remedy asks for them (a file, or the profile fields) and for the missing rating.
+SUPPLY = "supply cash flows (--cashflows FILE, or capex, annual_cash, life_years, start_on), credit_rating"
 
 
 def run_both(a: Path, b: Path, candidates: Path):
@@ -56,20 +59,23 @@ def test_first_wave_japan_vs_us(first_wave) -> None:
     assert (ohio.verdict_a, ohio.verdict_b) == ("incomplete", "eligible")
     causes = {r.rule: r.cause for r in ohio.rules}
     assert causes == {"return-floor": "only_in_a", "investment-grade": "only_in_a", "economic-security": "only_in_a",
-                      "japan-priority-sector": "only_in_a"}  # energy is a tier-2 sector for Tokyo
+                      "japan-priority-sector": "only_in_a",  # energy is a tier-2 sector for Tokyo
+                      "project-return": "only_in_a"}  # the project's IRR is Tokyo's advisory (issue 9)
     floor = next(r for r in ohio.rules if r.rule == "return-floor")
-    assert floor.condition_a == "irr >= min_irr" and floor.condition_b is None
-    assert floor.values_a == {"irr": None, "min_irr": 0.05} and "No projected IRR" in floor.message_a
+    assert floor.condition_a == "japan_irr >= deemed_rate" and floor.condition_b is None
+    # no cash flows given: Japan's return is missing (never a silent fail) and the message says what to supply
+    assert floor.values_a["japan_irr"] is None and "No cash flows" in floor.message_a
+    assert "--cashflows" in floor.message_a
     assert floor.source.startswith("seeds/framework.yaml#japan-no-losses")
     security = next(r for r in ohio.rules if r.rule == "economic-security")
     assert security.fix_a == "set supply_chain_benefit_japan from false to true"
-    assert ohio.remedy_a.possible and ohio.remedy_a.text == "supply irr, credit_rating" and ohio.remedy_b is None
+    assert ohio.remedy_a.possible and ohio.remedy_a.text == SUPPLY and ohio.remedy_b is None
 
 
 def test_pack_differences_name_what_bites(first_wave) -> None:
     by = {(p.kind, p.name): p for p in first_wave.pack_differences}
     floor = by[("rule_only_in_a", "return-floor")]
-    assert floor.a == "irr >= min_irr" and floor.b is None
+    assert floor.a == "japan_irr >= deemed_rate" and floor.b is None
     assert floor.candidates == ["ohio-gas-9gw", "texas-gulflink-crude", "georgia-synthetic-diamond"]
     assert by[("rule_only_in_b", "us-strategic-priority")].candidates == []
     assert by[("parameter", "min_irr")].a == "0.05" and by[("parameter", "min_irr")].b is None
@@ -119,7 +125,7 @@ def test_renderers_carry_causes_fixes_and_sources(first_wave) -> None:
     assert rows[0]["candidate_id"] == "ohio-gas-9gw" and rows[0]["source"].startswith("seeds/")
     md = compare_markdown(first_wave)
     assert "| japan-position | 0 | 0 | 3 |" in md
-    assert "*Under japan-position, to become eligible:* supply irr, credit_rating" in md
+    assert f"*Under japan-position, to become eligible:* {SUPPLY}" in md
     page = compare_html(first_wave)
     assert "Side by side" in page and "Where the positions differ" in page and "<svg" in page
     assert "To pass: set supply_chain_benefit_japan from false to true" in page
@@ -137,7 +143,7 @@ def test_compare_command_writes_reports(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "compare.json").read_text())
     assert data["a"]["summary"] == {"eligible": 0, "ineligible": 0, "incomplete": 3}
     assert data["b"]["summary"] == {"eligible": 3, "ineligible": 0, "incomplete": 0}
-    assert data["differences"][0]["remedy_a"]["supply"] == ["irr", "credit_rating"]
+    assert data["differences"][0]["remedy_a"]["supply"] == ["cashflows", "credit_rating"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["compare.csv", "compare.html", "compare.json", "compare.md"]
 
 

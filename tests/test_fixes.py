@@ -20,6 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 6, 1)
 PACKS = {name: load_pack(ROOT / "rules" / name).resolve(AS_OF) for name in ("framework", "japan", "us")}
 MINI = load_pack(ROOT / "tests/fixtures/packs/mini").resolve(AS_OF)
+#: rules/japan with its pre-issue-9 floor on a stated IRR (its floor now reads Japan's own flows):
+#: the remedies below are about a floor on a figure the candidate states.
+STATED_PACK = load_pack(ROOT / "tests/fixtures/packs/stated_irr")
+STATED = STATED_PACK.resolve(AS_OF)
 
 money = st.floats(min_value=0, max_value=5e11, allow_nan=False, allow_infinity=False)
 candidates = st.fixed_dictionaries({
@@ -120,7 +124,7 @@ def test_a_rating_moves_to_the_nearest_grade_on_its_own_scale() -> None:
 
 
 def test_remedy_for_a_candidate() -> None:
-    resolved = PACKS["japan"]
+    resolved = STATED
     base = {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD", "irr": 0.03,
             "credit_rating": "B", "taiwan_link": True, "tokyo_consent": False}
     env = env_of(resolved, base)
@@ -139,8 +143,33 @@ def test_remedy_asks_for_missing_data() -> None:
     env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD"})
     remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
     # taiwan-consent is advisory, so neither the link nor the consent is asked for
-    assert remedy.possible and remedy.changes == () and remedy.supply == ("irr", "credit_rating")
-    assert remedy.text == "supply irr, credit_rating"
+    # Japan's return comes from cash flows (issue 9): the remedy asks for them, or for the profile fields,
+    # and for the tenor the deemed rate's premium reads (tenor_years, else life_years)
+    assert remedy.possible and remedy.changes == ()
+    assert remedy.supply == ("cashflows", "tenor_years", "life_years", "credit_rating")
+    assert remedy.text == ("supply cash flows (--cashflows FILE, or capex, annual_cash, life_years, start_on), "
+                           "tenor_years, life_years, credit_rating")
+    # a derived field that falls back on another input is not a gap: tenor_years is not asked for
+    # once life_years is known, and the cash flows are not asked for once the profile gives them
+    env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD",
+                            "life_years": 20})
+    assert find_remedy(resolved, env, outcomes_of(resolved, env)).supply == ("cashflows", "credit_rating")
+    stated = env_of(STATED, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD"})
+    assert find_remedy(STATED, stated, outcomes_of(STATED, stated)).text == "supply irr, credit_rating"
+
+
+def test_remedy_when_japans_own_return_fails() -> None:
+    # Japan's IRR comes from the flows: no single input of the list repairs it, and the remedy says so
+    resolved = PACKS["japan"]
+    env = {**env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9,
+                               "currency": "USD", "credit_rating": "A", "taiwan_link": False, "tenor_years": 15}),
+           "japan_irr": 0.02, "japan_multiple": 1.4, "japan_made_whole_on": None, "project_irr": 0.07}
+    outcomes = outcomes_of(resolved, env)
+    assert outcomes["return-floor"] == "fail" and outcomes["made-whole-within-life"] == "fail"
+    remedy = find_remedy(resolved, env, outcomes)
+    assert not remedy.possible and remedy.blocked_by == ("return-floor", "made-whole-within-life")
+    assert "return-floor (Japan's own return clears the deemed rate) fails on japan_irr 0.02" in remedy.text
+    assert "only different cash flows change them" in remedy.text
 
 
 def test_a_change_that_breaks_another_rule_is_not_proposed() -> None:
@@ -157,7 +186,7 @@ def test_a_change_that_breaks_another_rule_is_not_proposed() -> None:
 
 def test_a_plain_no_when_no_input_can_change_it() -> None:
     # the window closed on 19 Jan 2029: window-open reads as_of and a parameter, no candidate input
-    resolved = load_pack(ROOT / "rules" / "japan").resolve(dt.date(2029, 3, 1))
+    resolved = STATED_PACK.resolve(dt.date(2029, 3, 1))
     env = env_of(resolved, {"id": "x", "sector": "energy", "location_country": "US", "amount": 1e9,
                             "currency": "USD", "irr": 0.01, "credit_rating": "A", "taiwan_link": False})
     remedy = find_remedy(resolved, env, outcomes_of(resolved, env))
@@ -181,7 +210,7 @@ def test_an_excluded_sector_gets_the_sectors_that_pass() -> None:
 
 def test_results_carry_fixes_and_remedies() -> None:
     from screening.screen import screen_file
-    result = screen_file(ROOT / "candidates/edge_cases.csv", PACKS["japan"].pack, AS_OF, engine="reference")
+    result = screen_file(ROOT / "candidates/edge_cases.csv", STATED_PACK, AS_OF, engine="reference")
     by = {c.id: c for c in result.candidates}
     thin = by["edge-thin-return"]
     floor = next(o for o in thin.outcomes if o.rule == "return-floor")

@@ -17,7 +17,9 @@ BLOCKS = re.findall(r"```bash\n(.*?)\n```", README, re.S)
 def test_readme_starts_with_two_commands() -> None:
     assert README.index("```bash") < 200, "the two commands come first"
     setup_and_run, setup_and_test = BLOCKS[0], BLOCKS[1]
-    assert "screen run candidates/first_wave.csv --rules rules/framework" in setup_and_run
+    # the main job: the first wave under Tokyo's position, whose floor reads Japan's own flows (issue 9)
+    assert ("screen run candidates/first_wave.csv --rules rules/japan --cashflows candidates/first_wave_cashflows.csv"
+            in setup_and_run)
     assert "pip install" in setup_and_run and "pip install" in setup_and_test
 
 
@@ -37,3 +39,13 @@ def test_readme_demo_runs(tmp_path: Path) -> None:
     assert "ohio-gas-9gw" in done.stdout
     data = json.loads((tmp_path / "results.json").read_text())
     assert [c["id"] for c in data["candidates"]] == ["ohio-gas-9gw", "texas-gulflink-crude", "georgia-synthetic-diamond"]
+    # the verdicts rest on Japan's own return under the waterfall, as the README's paragraph says
+    verdicts = {c["id"]: c["verdict"] for c in data["candidates"]}
+    assert verdicts == {"ohio-gas-9gw": "ineligible", "texas-gulflink-crude": "ineligible",
+                        "georgia-synthetic-diamond": "incomplete"}
+    japan_irr = {c["id"]: round(c["finance"]["japan_irr"], 3) for c in data["candidates"]}
+    assert japan_irr == {"ohio-gas-9gw": 0.025, "texas-gulflink-crude": 0.007, "georgia-synthetic-diamond": 0.051}
+    floors = {c["id"]: next(o["outcome"] for o in c["outcomes"] if o["rule"] == "return-floor")
+              for c in data["candidates"]}
+    assert floors == {"ohio-gas-9gw": "fail", "texas-gulflink-crude": "fail", "georgia-synthetic-diamond": "pass"}
+    assert "Japan" in done.stdout and "IRR" in done.stdout

@@ -81,7 +81,10 @@ def evil_files(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def edge_run():
-    return screen_file(ROOT / "candidates/edge_cases.csv", load_pack(ROOT / "rules/japan"), AS_OF, engine="reference")
+    # rules/japan with its pre-issue-9 floor on the stated IRR: the edge cases state an irr, no cash flows
+    # (rules/japan reads Japan's own flows; tests/test_finance_screening.py covers its reports)
+    return screen_file(ROOT / "candidates/edge_cases.csv", load_pack(ROOT / "tests/fixtures/packs/stated_irr"), AS_OF,
+                       engine="reference")
 
 
 def test_html_shows_hostile_text_as_text(evil_files: Path) -> None:
@@ -176,7 +179,7 @@ def test_xlsx_summary_and_outcomes(edge_run) -> None:
     assert record["values read"] == "irr = 0.03; min_irr = 0.05" and record["source"].startswith("seeds/")
     assert outcomes.auto_filter.ref == f"A1:K{outcomes.max_row}"
     run = {r[0]: r[1] for r in wb["Run"].iter_rows(min_row=2, values_only=True)}
-    assert run["candidates eligible"] == 4 and run["pack"] == "japan-position"
+    assert run["candidates eligible"] == 4 and run["pack"] == "japan-stated-irr"
 
 
 def test_a_long_table_continues_on_further_sheets() -> None:

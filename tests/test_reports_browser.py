@@ -44,11 +44,15 @@ def test_first_wave_comparison_reads_right_in_a_browser(tmp_path: Path) -> None:
     assert (width, height) == (1280, 1500)
     text = dom_text(dump_dom(page))
     assert "Tokyo's screening position vs Washington's screening position" in text
-    assert "Tokyo's screening position (japan-position) 0 eligible 0 ineligible 3 incomplete" in text
+    # with the illustrative cash flows, Tokyo's floor reads Japan's own return under the waterfall (issue 9)
+    assert "Tokyo's screening position (japan-position) 0 eligible 2 ineligible 1 incomplete" in text
     assert "Washington's screening position (us-position) 3 eligible 0 ineligible 0 incomplete" in text
-    assert "ohio-gas-9gw: incomplete under japan-position, eligible under us-position" in text
-    assert "Under japan-position, to become eligible: supply irr, credit_rating" in text
-    assert "No projected IRR is public: Tokyo cannot confirm the project earns solid profits" in text
+    assert "ohio-gas-9gw: ineligible under japan-position, eligible under us-position" in text
+    assert "Japan's IRR on its own flows is 2.48%, below the 5.25% deemed rate" in text
+    assert "Under japan-position, it cannot become eligible: no change of the candidate's inputs" in text
+    assert "only different cash flows change them" in text
+    assert "georgia-synthetic-diamond: incomplete under japan-position" in text
+    assert "Under japan-position, to become eligible: supply credit_rating" in text
     assert "To pass: set supply_chain_benefit_japan from false to true" in text
     assert "seeds/framework.yaml#japan-no-losses" in text and "Where the positions differ" in text
 

@@ -12,6 +12,8 @@ from openpyxl import load_workbook
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORK = str(ROOT / "rules/framework")
 
+STATED = str(ROOT / "tests/fixtures/packs/stated_irr")
+
 
 def screen(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "220"}
@@ -20,19 +22,20 @@ def screen(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_compare_says_which_pack_lacks_a_rule_and_writes_xlsx(tmp_path: Path) -> None:
-    out = screen("compare", str(ROOT / "candidates/edge_cases.csv"), "--rules", str(ROOT / "rules/japan"),
+    # the pack with Tokyo's pre-issue-9 floor on the stated IRR: the edge cases state an irr, no cash flows
+    out = screen("compare", str(ROOT / "candidates/edge_cases.csv"), "--rules", STATED,
                  "--rules", str(ROOT / "rules/us"), "--as-of", "2026-03-01", "--format", "md,xlsx", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
-    assert "return-floor: fail under japan-position; no such rule in us-position" in text
+    assert "return-floor: fail under japan-stated-irr; no such rule in us-position" in text
     assert "vs — (" not in text and "— —" not in text
     wb = load_workbook(tmp_path / "reports/out/compare.xlsx")
     assert wb.sheetnames == ["Differences", "Packs", "Verdicts"]
     head = [c.value for c in wb["Differences"][1]]
-    assert head[:4] == ["candidate", "verdict japan-position", "verdict us-position", "rule"]
+    assert head[:4] == ["candidate", "verdict japan-stated-irr", "verdict us-position", "rule"]
     rows = [dict(zip(head, (c.value for c in r))) for r in wb["Differences"].iter_rows(min_row=2)]
     thin = next(r for r in rows if r["candidate"] == "edge-thin-return" and r["rule"] == "return-floor")
-    assert thin["outcome japan-position"] == "fail" and thin["outcome us-position"] == "no such rule"
+    assert thin["outcome japan-stated-irr"] == "fail" and thin["outcome us-position"] == "no such rule"
 
 
 def test_sweep_suggests_the_parameter_meant(tmp_path: Path) -> None:

@@ -261,7 +261,8 @@ def test_cli_bad_spec_exits_2_with_every_problem(tmp_path: Path) -> None:
 def test_html_report_has_bars_histogram_floor_and_deciding_rule(tmp_path: Path) -> None:
     from screening.render.scenarios_html import scenarios_html
 
-    japan = load_pack(ROOT / "rules" / "japan")
+    # Tokyo's pre-issue-9 floor on a stated irr (rules/japan's floor reads Japan's own flows: test_scenarios_finance.py)
+    japan = load_pack(ROOT / "tests" / "fixtures" / "packs" / "stated_irr")
     spec = spec_file(tmp_path, "draws: 500\nseed: 1\nvary:\n  irr: {add: {normal: [0, 0.02]}, source: assumption}\n")
     table = table_from_records([{"id": "thin", "sector": "energy", "location_country": "US", "amount": 1.0e9,
                                  "currency": "USD", "equity": 1.0e7, "loans": 6.0e8, "guarantees": 3.9e8,

@@ -24,30 +24,33 @@ def rows(pack, records):
             for r in table_from_records(records, pack.input_fields).records()]
 
 
+# A pack whose floor reads a stated IRR (rules/japan's return floor reads Japan's own flows since
+# issue 9, so its min_irr no longer decides a verdict; tests/test_finance_screening.py sweeps that).
+MINI = ROOT / "tests" / "fixtures" / "packs" / "mini"
+
+
 def test_breakpoint_is_the_candidates_irr_exactly() -> None:
-    pack = load_pack(ROOT / "rules" / "japan")
+    pack = load_pack(MINI)
     resolved = pack.resolve(dt.date(2026, 3, 1))
-    base = {"sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD", "credit_rating": "A",
-            "taiwan_link": False}
+    base = {"sector": "energy", "amount": 1e9, "currency": "USD"}
     records = [{"id": "a", "irr": 0.042, **base}, {"id": "b", **base}]
-    result = sweep(resolved, rows(pack, records), "min_irr", 0.0, 0.1, 20)
+    result = sweep(resolved, rows(pack, records), "hurdle_rate", 0.0, 0.1, 20)
     (bp,) = result.breakpoints["a"]
-    assert bp.value == 0.042  # exactly: irr >= min_irr flips where min_irr = irr
-    assert (bp.below, bp.at, bp.above, bp.rules) == ("eligible", "eligible", "ineligible", ("return-floor",))
+    assert bp.value == 0.042  # exactly: irr >= hurdle_rate flips where hurdle_rate = irr
+    assert (bp.below, bp.at, bp.above, bp.rules) == ("eligible", "eligible", "ineligible", ("irr-floor",))
     assert result.breakpoints["b"] == [] and result.verdict_at_lo["b"] == "incomplete"
     assert result.eligible_counts[0] == 1 and result.eligible_counts[-1] == 0
     assert result.steps == [(0.0, 0.042, 1), (0.042, 0.1, 0)]
-    assert result.summary_line("b") == "incomplete throughout (return-floor missing)"  # b has a rating, no irr
+    assert result.summary_line("b") == "incomplete throughout (irr-floor missing)"  # b has no irr
     assert "<svg" in sweep_chart(result)
 
 
 @pytest.mark.parametrize("irr", [0.031, 0.07, 0.1 / 3, 0.0123456789])
 def test_exact_breakpoints_for_awkward_floats(irr: float) -> None:
-    pack = load_pack(ROOT / "rules" / "japan")
+    pack = load_pack(MINI)
     resolved = pack.resolve(dt.date(2026, 3, 1))
-    base = {"sector": "energy", "location_country": "US", "amount": 1e9, "currency": "USD", "credit_rating": "A",
-            "taiwan_link": False}
-    (bp,) = sweep(resolved, rows(pack, [{"id": "a", "irr": irr, **base}]), "min_irr", -0.013, 0.2, 7).breakpoints["a"]
+    base = {"sector": "energy", "amount": 1e9, "currency": "USD"}
+    (bp,) = sweep(resolved, rows(pack, [{"id": "a", "irr": irr, **base}]), "hurdle_rate", -0.013, 0.2, 7).breakpoints["a"]
     assert bp.value == irr and (bp.at, bp.above) == ("eligible", "ineligible")
 
 
@@ -73,14 +76,15 @@ def test_only_numeric_parameters() -> None:
 
 def test_sweep_command(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    done = subprocess.run([sys.executable, "-m", "screening.cli", "sweep", "candidates/edge_cases.csv", "--rules",
-                           "rules/japan", "--param", "min_irr", "--from", "0", "--to", "0.12", "--as-of", "2026-06-01",
-                           "--out", str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "screening.cli", "sweep", "tests/fixtures/candidates/mini.csv",
+                           "--rules", "tests/fixtures/packs/mini", "--param", "hurdle_rate", "--from", "0", "--to",
+                           "0.12", "--as-of", "2026-06-01", "--out", str(tmp_path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     data = json.loads((tmp_path / "sweep.json").read_text())
-    thin = next(c for c in data["candidates"] if c["id"] == "edge-thin-return")
-    assert thin["breakpoints"][0]["value"] == 0.03
-    assert "eligible below 0.03, eligible at it, ineligible above (return-floor)" in done.stdout
+    thin = next(c for c in data["candidates"] if c["id"] == "c-thin")
+    assert thin["breakpoints"][0]["value"] == 0.031
+    assert "eligible below 0.031, eligible at it, ineligible above (irr-floor)" in done.stdout
     assert (tmp_path / "sweep.svg").read_text().startswith("<svg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.json", "sweep.svg"]
 

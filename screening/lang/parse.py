@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import re
 
 from screening.lang import nodes as n
 from screening.limits import MAX_EXPRESSION_CHARS, MAX_EXPRESSION_DEPTH
@@ -58,6 +59,9 @@ def parse_expression(source: str, *, aggregates: bool = False) -> n.Node:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
+        hint = foreign_operator(text)
+        if hint is not None:
+            raise ExpressionError(*hint) from None
         col = (exc.offset or 1) - 1
         raise ExpressionError(f"syntax error at column {col + 1}: {exc.msg}", text[col:col + 20]) from None
     except (RecursionError, MemoryError):
@@ -74,6 +78,46 @@ def parse_expression(source: str, *, aggregates: bool = False) -> n.Node:
         msg = "; ".join(f"{m}: `{part}`" for m, part in builder.errors)
         raise ExpressionError(msg, builder.errors[0][1])
     return node
+
+
+#: Operators of other languages that authors write by habit, and what to write instead.
+_FOREIGN = (("=>", ">="), ("=<", "<="), ("&&", "and"), ("||", "or"), ("<>", "!="), ("===", "=="))
+
+
+def foreign_operator(text: str) -> tuple[str, str] | None:
+    """A message for the first operator from another language (``=>``, ``&&``, ``||``, ``!x``,
+    a single ``=``) outside string literals, or None. Only asked after a syntax error."""
+    code = _outside_strings(text)
+    found: list[tuple[int, str, str]] = []
+    for wrong, right in _FOREIGN:
+        at = code.find(wrong)
+        if at >= 0:
+            found.append((at, wrong, right))
+    bang = re.search(r"!(?!=)", code)
+    if bang:
+        found.append((bang.start(), "!", "not"))
+    for single in re.finditer(r"(?<![=!<>])=(?![=<>])", code):
+        if not re.search(r"\bwhere\s*$", code[:single.start()]):  # total(x, where=cond) is right
+            found.append((single.start(), "=", "=="))
+            break
+    if not found:
+        return None
+    at, wrong, right = min(found)
+    return (f"`{wrong}` is not an operator here (column {at + 1}): write `{right}`", text[at:at + 20])
+
+
+def _outside_strings(text: str) -> str:
+    """``text`` with the inside of quoted strings blanked, so operators in them are not seen."""
+    out, quote = [], ""
+    for ch in text:
+        if quote:
+            out.append(quote if ch == quote else " ")
+            quote = "" if ch == quote else quote
+        else:
+            if ch in "'\"":
+                quote = ch
+            out.append(ch)
+    return "".join(out)
 
 
 def _depth(root: ast.AST) -> int:

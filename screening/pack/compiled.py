@@ -65,7 +65,8 @@ class PackParameter:
         if current is None:
             first = min(v.since for v in self.spec.values)
             raise InputError([Problem(
-                f"parameter '{self.name}' has no value in force on {as_of.isoformat()} (its first value is since {first.isoformat()})",
+                f"parameter '{self.name}' has no value in force on {as_of.isoformat()}: its first value is since "
+                f"{first.isoformat()}: screen on {first.isoformat()} or later",
                 file=self.place.file, line=self.place.line)])
         return freeze(current.value), current.since, current.source or self.spec.source
 
@@ -198,9 +199,22 @@ class RulePack:
                 values[name], since[name], sources[name] = param.in_force(as_of)
             except InputError as exc:
                 problems.extend(exc.problems)
+        if len(problems) > 1:  # one message for one cause: the date is before the pack's values
+            raise InputError([self._too_early(as_of)])
         if problems:
             raise InputError(problems)
         return ResolvedPack(self, as_of, values, since, sources)
+
+    def _too_early(self, as_of: dt.date) -> Problem:
+        """The parameters without a value on ``as_of``, as one problem naming the earliest date that works."""
+        late = [(min(v.since for v in p.spec.values or []), p) for p in self.parameters.values()
+                if p.spec.values is not None and min(v.since for v in p.spec.values) > as_of]
+        earliest = max(first for first, _ in late)
+        names = ", ".join(f"{p.name} (from {first.isoformat()})" for first, p in late)
+        first_place = late[0][1].place
+        return Problem(f"{len(late)} parameters have no value in force on {as_of.isoformat()}: {names}; "
+                       f"every parameter has a value from {earliest.isoformat()}: screen on that date or later",
+                       file=first_place.file, line=first_place.line)
 
 
 @dataclass

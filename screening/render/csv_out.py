@@ -24,12 +24,16 @@ def render_csv(result: RunResult) -> str:
     return "".join(csv_parts(result))
 
 
-def csv_parts(result: RunResult) -> Iterator[str]:
-    """The text of results.csv, in pieces; a traced run is read a rule at a time over columns."""
+def csv_parts(result: RunResult, header: bool = True) -> Iterator[str]:
+    """The text of results.csv, in pieces; a traced run is read a rule at a time over columns.
+
+    ``header=False`` leaves out the header row (a later chunk of a list screened in chunks).
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     label = result.label
-    writer.writerow(COLUMNS + ([label] if label else []))  # the pack's label field (name) last, after the contract's
+    if header:
+        writer.writerow(COLUMNS + ([label] if label else []))  # the pack's label field (name) last, after the contract's
     if result.trace is None:
         names = result.labels()
         for i, c in enumerate(result.candidates):

@@ -83,9 +83,14 @@ def _tables(result: RunResult, messages: bool):  # noqa: ANN202 - Iterator[pyarr
                 for c in result.candidates for o in c.outcomes]
         yield _plain(rows, names)  # type: ignore[arg-type]
     if result.portfolio is not None:
-        p = result.portfolio
-        yield _plain([("*portfolio*", p.verdict, o.rule, o.category, o.severity, o.outcome, o.message)
-                      for o in p.outcomes], names)
+        yield portfolio_table(result.portfolio, messages)
+
+
+def portfolio_table(p, messages: bool):  # noqa: ANN001, ANN201 - PortfolioResult -> pyarrow.Table
+    """The portfolio's outcomes as rows whose ``candidate_id`` is ``*portfolio*`` (CONTRACT.md §10)."""
+    names = COLUMNS + (["message"] if messages else [])
+    return _plain([("*portfolio*", p.verdict, o.rule, o.category, o.severity, o.outcome, o.message)
+                   for o in p.outcomes], names)
 
 
 def _plain(rows: list[tuple[str, ...]], names: list[str]):  # noqa: ANN202
@@ -97,4 +102,5 @@ def _plain(rows: list[tuple[str, ...]], names: list[str]):  # noqa: ANN202
     return pa.Table.from_arrays(arrays, names=names)
 
 
-__all__ = ["BLOCK", "CODE", "COLUMNS", "schema", "write_parquet"]
+__all__ = ["BLOCK", "CODE", "COLUMNS", "portfolio_table", "schema", "tables", "write_parquet"]
+tables = _tables

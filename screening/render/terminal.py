@@ -27,7 +27,7 @@ def print_warnings(result: RunResult, console: Console) -> None:
 def print_summary(result: RunResult, console: Console) -> None:
     run = result.run
     console.print(f"[bold]{run.get('pack_title') or run['pack']}[/] ({run['pack']} {run['pack_version']}), "
-                  f"as of {run['as_of']}, {len(result.candidates)} candidates, engine {run['engine']}")
+                  f"as of {run['as_of']}, {result.count} candidates, engine {run['engine']}")
     verdicts = Table(title="Candidates", show_lines=False)
     verdicts.add_column("candidate", overflow="fold")
     if result.label:
@@ -52,24 +52,28 @@ def print_summary(result: RunResult, console: Console) -> None:
             cells += [Text(_pct(f.get("project_irr"))), Text(_pct(f.get("japan_irr"))),
                       Text(made.isoformat() if made is not None else "never")]  # type: ignore[attr-defined]
         verdicts.add_row(*cells)
-    if len(result.candidates) > len(shown):
-        verdicts.caption = f"first {len(shown)} of {len(result.candidates)} candidates; all are in the written files"
+    if result.count > len(shown):
+        verdicts.caption = f"first {len(shown)} of {result.count} candidates; all are in the written files"
     console.print(verdicts)
+    print_counts(result.rule_summary(), _severities(result), result.summary, result.portfolio, console)
+
+
+def print_counts(rule_summary: dict[str, dict[str, int]], severities: dict[str, str], summary: dict[str, int],
+                 portfolio: PortfolioResult | None, console: Console) -> None:
+    """The outcomes per rule, the verdict counts and the portfolio (also for a run on a Dask cluster)."""
     rules = Table(title="Rules")
     rules.add_column("rule")
     rules.add_column("severity")
     for name in ("pass", "fail", "missing", "not_applicable"):
         rules.add_column(name, justify="right", style=OUTCOME_STYLE[name])
-    severities = _severities(result)
-    for rule, counts in result.rule_summary().items():
-        severity = severities[rule]
-        rules.add_row(rule, severity, *(str(counts[k]) for k in ("pass", "fail", "missing", "not_applicable")))
+    for rule, counts in rule_summary.items():
+        rules.add_row(rule, severities[rule], *(str(counts[k]) for k in ("pass", "fail", "missing", "not_applicable")))
     console.print(rules)
-    s = result.summary
+    s = summary
     console.print(f"[green]{s['eligible']} eligible[/], [red]{s['ineligible']} ineligible[/], "
                   f"[yellow]{s['incomplete']} incomplete[/]")
-    if result.portfolio is not None:
-        print_portfolio(result.portfolio, console)
+    if portfolio is not None:
+        print_portfolio(portfolio, console)
 
 
 def print_portfolio(portfolio: PortfolioResult, console: Console) -> None:
