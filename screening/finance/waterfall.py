@@ -27,6 +27,7 @@ import numpy as np
 
 from screening.finance.flows import EPOCH_ORDINAL, FlowMatrix, by_date
 from screening.finance.names import FINANCE_FIELDS
+from screening.finance.workspace import Workspace
 from screening.finance.xirr import elapsed_days, xirr_by_date
 
 
@@ -113,19 +114,23 @@ def _growth(days: np.ndarray, deemed: np.ndarray) -> list[float | np.ndarray]:
     return out
 
 
-def run_waterfall(flows: FlowMatrix, terms: Terms) -> Waterfall:
-    """Split every candidate's cash, date by date (vectorised across candidates)."""
+def run_waterfall(flows: FlowMatrix, terms: Terms, ws: Workspace | None = None) -> Waterfall:
+    """Split every candidate's cash, date by date (vectorised across candidates).
+
+    ``ws``: scratch arrays to hold the result (valid until ``ws`` is used again); fresh arrays without.
+    """
+    ws = ws or Workspace()
     n, p = flows.invest.shape
     days, invest, cash = by_date(flows.days), by_date(flows.invest), by_date(flows.cash)
     keep_before = 1.0 - terms.us_share_before_recovery
     keep_after = 1.0 - terms.us_share_after_recovery
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        funded = invest * terms.japan_funding_share
-        share = cash * keep_before
+        funded = np.multiply(invest, terms.japan_funding_share, out=ws.array("funded", (p, n)))
+        share = np.multiply(cash, keep_before, out=ws.array("share", (p, n)))
         if not np.isfinite(keep_before).all():
             share = np.where(cash > 0, share, 0.0)  # no cash, no split: Japan receives 0, not NaN
         # the balance before (pre) and after (post) each date's split, as if recovery never came
-        pre, post = np.empty((p, n)), np.empty((p, n))
+        pre, post = ws.array("pre", (p, n)), ws.array("post", (p, n))
         if p:
             np.add(funded[0], 0.0, out=pre[0])
             np.subtract(pre[0], share[0], out=post[0])
@@ -133,15 +138,16 @@ def run_waterfall(flows: FlowMatrix, terms: Terms) -> Waterfall:
             np.multiply(post[j - 1], growth, out=pre[j])
             pre[j] += funded[j]
             np.subtract(pre[j], share[j], out=post[j])
-        clears = post <= 0
-        clears &= cash > 0
+        clears = np.less_equal(post, 0.0, out=ws.array("clears", (p, n), np.bool_))
+        clears &= np.greater(cash, 0.0, out=ws.array("pos", (p, n), np.bool_))
         # the first date that clears (p: none), as the largest of p - j over the dates that clear
         dtype = np.int16 if p < 2**15 else np.int64
-        first = p - np.multiply(clears, np.arange(p, 0, -1, dtype=dtype)[:, None], dtype=dtype).max(axis=0, initial=0)
+        mark = np.multiply(clears, np.arange(p, 0, -1, dtype=dtype)[:, None], out=ws.array("mark", (p, n), dtype))
+        first = p - mark.max(axis=0, initial=0)
         has = first < p
         made = np.where(has, first, -1)
-        before = np.arange(p)[:, None] < first
-        receipts = cash * keep_after
+        before = np.less(np.arange(p)[:, None], first, out=ws.array("before", (p, n), np.bool_))
+        receipts = np.multiply(cash, keep_after, out=ws.array("receipts", (p, n)))
         np.copyto(receipts, share, where=before)
         # the recovery date: the part of the cash that clears the balance at the "before"
         # shares, the rest at the "after" shares
@@ -155,19 +161,20 @@ def run_waterfall(flows: FlowMatrix, terms: Terms) -> Waterfall:
     return Waterfall(flows, terms, receipts.T, made, funded.T, before.T, post.T, needed, rest)
 
 
-def finance_fields(water: Waterfall) -> dict[str, np.ndarray]:
+def finance_fields(water: Waterfall, ws: Workspace | None = None) -> dict[str, np.ndarray]:
     """The five finance fields as arrays (NaN = missing; ``japan_made_whole_on`` as days since 1970, -1 missing)."""
+    ws = ws or Workspace()
     flows, terms = water.flows, water.terms
     has = flows.count > 0
     japan_ok = has & terms.known()
     days, invest, cash = by_date(flows.days), by_date(flows.invest), by_date(flows.cash)
     receipts, funded = by_date(water.japan_receipts), by_date(water.funded)
     elapsed = elapsed_days(days)
-    project_irr = xirr_by_date(days, cash - invest, elapsed)
-    japan = receipts - funded
+    project_irr = xirr_by_date(days, np.subtract(cash, invest, out=ws.array("project", cash.shape)), elapsed, ws)
+    japan = np.subtract(receipts, funded, out=ws.array("japan", cash.shape))
     if not japan_ok.all():
         japan[:, ~japan_ok] = 0.0
-    japan_irr = xirr_by_date(days, japan, elapsed)
+    japan_irr = xirr_by_date(days, japan, elapsed, ws)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         # sums over dates in date order, as the loop adds them
         funded_total = funded.sum(axis=0)
@@ -198,9 +205,10 @@ def fields_by_block(flows: FlowMatrix, terms: Terms, block: int = BLOCK) -> dict
     values, several times faster on large lists than one pass over whole arrays (whose temporaries
     go to main memory and must be fresh pages each time)."""
     n = len(flows.count)
+    ws = Workspace()
     if n <= block:
-        return finance_fields(run_waterfall(flows, terms))
-    parts = [finance_fields(run_waterfall(flows.take(slice(s, s + block)), terms.take(slice(s, s + block))))
+        return finance_fields(run_waterfall(flows, terms, ws), ws)
+    parts = [finance_fields(run_waterfall(flows.take(slice(s, s + block)), terms.take(slice(s, s + block)), ws), ws)
              for s in range(0, n, block)]
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 

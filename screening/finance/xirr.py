@@ -14,7 +14,8 @@ exponentials) lands within rounding in two or three evaluations; the first step 
 ``u = 0``, where the sums need no exponential at all. A bracket on ``u`` (from the sign of
 ``g``) turns any step that leaves it into a Newton step or a bisection. A row stops when the
 step's cubic error bound is below 1e-12 in the annual log-rate. Arrays are dates x rows, so
-every numpy operation runs along the rows with the long axis innermost.
+every numpy operation runs along the rows with the long axis innermost; when every row has the
+same dates, the sums weighted by 1, t and t^2 are one product with a 3 x dates matrix.
 
 Why our own solver for the common rows: pyxirr has no batch call, and one call per row costs
 about 3 µs of overhead each plus the conversion of its dates; the batch solver does 100,000 rows
@@ -28,6 +29,8 @@ import datetime as dt
 
 import numpy as np
 import pyxirr
+
+from screening.finance.workspace import Workspace
 
 #: Bracket in x = ln(1 + r): r from -90% to +1,000%. A root outside goes to pyxirr, so the
 #: answer (and whether there is one) is pyxirr's wherever rates are extreme and the problem
@@ -47,22 +50,25 @@ def sign_changes(amounts: np.ndarray) -> np.ndarray:
     return _sign_pattern(np.ascontiguousarray(np.asarray(amounts, dtype=np.float64).T))[0]
 
 
-def _sign_pattern(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _sign_pattern(amounts: np.ndarray, ws: Workspace | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """For dates x rows ``amounts``: (sign changes 0/1/2, the first nonzero is money in, how many
     leading dates hold every outflow — a negative, or a positive where money in comes first).
 
     One change means every negative comes before every positive, or the reverse: the first and
     last date of each sign (as weighted maxima over the dates, no per-element bookkeeping) tell.
     """
+    ws = ws or Workspace()
     p = amounts.shape[0]
-    neg, pos = amounts < 0, amounts > 0
+    neg = np.less(amounts, 0.0, out=ws.array("neg", amounts.shape, np.bool_))
+    pos = np.greater(amounts, 0.0, out=ws.array("pos", amounts.shape, np.bool_))
     dtype = np.int16 if p < 2**15 else np.int64
+    mark = ws.array("mark", amounts.shape, dtype)
     ahead = np.arange(p, 0, -1, dtype=dtype)[:, None]  # p - j: the largest marks the first date
     behind = np.arange(1, p + 1, dtype=dtype)[:, None]  # j + 1: the largest marks the last date
-    first_neg = p - np.multiply(neg, ahead, dtype=dtype).max(axis=0, initial=0)
-    first_pos = p - np.multiply(pos, ahead, dtype=dtype).max(axis=0, initial=0)
-    last_neg = np.multiply(neg, behind, dtype=dtype).max(axis=0, initial=0) - 1
-    last_pos = np.multiply(pos, behind, dtype=dtype).max(axis=0, initial=0) - 1
+    first_neg = p - np.multiply(neg, ahead, out=mark).max(axis=0, initial=0)
+    first_pos = p - np.multiply(pos, ahead, out=mark).max(axis=0, initial=0)
+    last_neg = np.multiply(neg, behind, out=mark).max(axis=0, initial=0) - 1
+    last_pos = np.multiply(pos, behind, out=mark).max(axis=0, initial=0) - 1
     both = (first_neg < p) & (first_pos < p)
     one = both & ((last_neg < first_pos) | (last_pos < first_neg))
     flip = first_pos < first_neg
@@ -102,26 +108,29 @@ def elapsed_days(days: np.ndarray) -> np.ndarray:
     return (days - days[0]).astype(np.float64)
 
 
-def xirr_by_date(days: np.ndarray, amounts: np.ndarray, elapsed: np.ndarray | None = None) -> np.ndarray:
+def xirr_by_date(days: np.ndarray, amounts: np.ndarray, elapsed: np.ndarray | None = None,
+                 ws: Workspace | None = None) -> np.ndarray:
     """:func:`xirr_rows` for arrays laid out dates x candidates (each date's row contiguous).
 
     Args:
         elapsed: :func:`elapsed_days` of ``days`` when the caller has it (several XIRRs over the same dates).
+        ws: scratch arrays to write over (see :mod:`screening.finance.workspace`).
     """
     n = amounts.shape[1]
     out = np.full(n, np.nan)
     if n == 0:
         return out
     t = elapsed_days(days) if elapsed is None else elapsed
-    changes, flip, k = _sign_pattern(amounts)
+    ws = ws or Workspace()
+    changes, flip, k = _sign_pattern(amounts, ws)
     simple = np.flatnonzero(changes == 1)
     unsettled: list[int] = np.flatnonzero(changes >= 2).tolist()
     if simple.size:
         if simple.size == n:
-            rates, ok = _solve_single_change(t, amounts, flip, k)
+            rates, ok = _solve_single_change(t, amounts, flip, k, ws)
         else:
             rates, ok = _solve_single_change(t if t.shape[1] == 1 else np.take(t, simple, axis=1),
-                                             np.take(amounts, simple, axis=1), flip[simple], k)
+                                             np.take(amounts, simple, axis=1), flip[simple], k, ws)
         out[simple[ok]] = rates[ok]
         unsettled.extend(simple[~ok].tolist())
     for i in sorted(unsettled):
@@ -129,29 +138,27 @@ def xirr_by_date(days: np.ndarray, amounts: np.ndarray, elapsed: np.ndarray | No
     return out
 
 
-def _solve_single_change(t: np.ndarray, amounts: np.ndarray, flip: np.ndarray,
-                         k: int) -> tuple[np.ndarray, np.ndarray]:
+def _solve_single_change(t: np.ndarray, amounts: np.ndarray, flip: np.ndarray, k: int,
+                         ws: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """Columns with one sign change: (rates, settled inside the bracket), by safeguarded Halley on g.
 
     ``t``: days since each column's first date (dates x columns, or one column for all);
     ``k``: every outflow is within the first ``k`` dates.
     """
     p, m = amounts.shape
-    cols = np.arange(m)
-    a = amounts * np.where(flip, -1.0, 1.0) if flip.any() else amounts
-    inflow = np.maximum(a, 0.0)
-    outflow = np.maximum(-a[:k], 0.0)
-    arrays = [t, inflow, inflow * t, None, t[:k], outflow, outflow * t[:k], None]
-    arrays[3] = arrays[2] * t  # type: ignore[operator]
-    arrays[7] = arrays[6] * arrays[4]  # type: ignore[operator]
+    a = amounts
+    if flip.any():
+        a = np.multiply(amounts, np.where(flip, -1.0, 1.0), out=ws.array("signed", amounts.shape))
+    flows = _Flows(t, np.maximum(a, 0.0, out=ws.array("inflow", a.shape)), np.maximum(-a[:k], 0.0), ws)
+    scratch = ws.array("exp", a.shape)
+    moments = flows.sums(None, scratch)
     u = np.zeros(m)  # daily log-rate
     lo, hi = np.full(m, X_LO / DAYS_PER_YEAR), np.full(m, X_HI / DAYS_PER_YEAR)
-    moments = [x.sum(axis=0) for x in arrays[1:4] + arrays[5:8]]  # type: ignore[union-attr]
-    # (every column of the inflow and outflow arrays is a candidate: t may be one shared column)
     result = np.full(m, np.nan)
     done = np.zeros(m, dtype=bool)
-    live = cols  # original column of each current column
+    live = np.arange(m)  # original column of each current column
     open_ = np.ones(m, dtype=bool)  # current columns not yet settled
+    cap = TOLERANCE / (10.0 * DAYS_PER_YEAR)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for _ in range(MAX_ITERATIONS):
             p0, p1, p2, n0, n1, n2 = moments
@@ -159,22 +166,16 @@ def _solve_single_change(t: np.ndarray, amounts: np.ndarray, flip: np.ndarray,
             g = np.log(p0 / n0)
             g1 = mn - mp  # d/du ln P = -p1/p0
             g2 = (p2 / p0 - mp * mp) - (n2 / n0 - mn * mn)
-            above = g > 0  # the root lies above u
-            below = g < 0
-            lo = np.where(above, u, lo)
-            hi = np.where(below, u, hi)
+            lo = np.where(g > 0, u, lo)  # the root lies above u
+            hi = np.where(g < 0, u, hi)
             step = -2.0 * g * g1 / (2.0 * g1 * g1 - g * g2)
             nu = u + step
-            halley = np.isfinite(nu) & (nu > lo) & (nu < hi)
-            newton = u - g / g1
-            nu = np.where(halley, nu, np.where(np.isfinite(newton) & (newton > lo) & (newton < hi),
-                                               newton, 0.5 * (lo + hi)))
-            curve, size = g2 / g1, np.abs(step)
-            bound = (10.0 * DAYS_PER_YEAR) * (curve * curve) * (size * size * size)
-            settled = open_ & ((g == 0) | (np.isfinite(bound) & (bound <= TOLERANCE * (1.0 + np.abs(u) * DAYS_PER_YEAR))))
-            nu = np.where(g == 0, u, np.where(settled, np.clip(u + step, lo, hi), nu))
+            nu = np.where((nu > lo) & (nu < hi), nu, 0.5 * (lo + hi))
+            # Halley's error after the step is about (g''/2g')^2 |step|^3 (x10 for safety)
+            curve = step * (g2 / g1)
+            settled = open_ & (curve * curve * np.abs(step) <= cap * (1.0 + np.abs(u) * DAYS_PER_YEAR))
             if settled.any():
-                result[live[settled]] = nu[settled]
+                result[live[settled]] = np.clip(u + step, lo, hi)[settled]
                 done[live[settled]] = True
                 open_ &= ~settled
                 left = np.flatnonzero(open_)
@@ -183,19 +184,52 @@ def _solve_single_change(t: np.ndarray, amounts: np.ndarray, flip: np.ndarray,
                 if left.size <= COMPACT_BELOW * open_.size:
                     live, nu, lo, hi = live[left], nu[left], lo[left], hi[left]
                     open_ = np.ones(left.size, dtype=bool)
-                    arrays = [x if x.shape[1] == 1 else np.take(x, left, axis=1) for x in arrays]  # type: ignore[union-attr]
+                    flows.take(left)
             u = nu
-            moments = _moments(arrays, u)  # type: ignore[arg-type]
+            moments = flows.sums(u, scratch[:, :len(u)])
     x = result * DAYS_PER_YEAR
     ok = done & np.isfinite(x) & (x > X_LO + 1e-9) & (x < X_HI - 1e-9)
     return np.expm1(x), ok
 
 
-def _moments(arrays: list[np.ndarray], u: np.ndarray) -> list[np.ndarray]:
-    """P, -P', P'' and N, -N', N'' at the daily log-rate ``u`` (per column)."""
-    t, inflow, inflow_t, inflow_tt, t_out, outflow, outflow_t, outflow_tt = arrays
-    e = np.multiply(t, -u)
-    np.exp(e, out=e)
-    e_out = e[:t_out.shape[0]]
-    return [np.einsum("jn,jn->n", x, e) for x in (inflow, inflow_t, inflow_tt)] + \
-           [np.einsum("jn,jn->n", x, e_out) for x in (outflow, outflow_t, outflow_tt)]
+class _Flows:
+    """The money in and out of the columns being solved, and their exponentially weighted sums."""
+
+    def __init__(self, t: np.ndarray, inflow: np.ndarray, outflow: np.ndarray, ws: Workspace) -> None:
+        self.t, self.k = t, outflow.shape[0]  # every outflow is within the first k dates
+        if t.shape[1] == 1:
+            # every column has the same dates: the sums weighted by 1, t and t^2 are one product
+            self.powers: np.ndarray | None = np.stack([np.ones(t.shape[0]), t[:, 0], t[:, 0] * t[:, 0]])
+            self.columns = [inflow, outflow]
+        else:
+            self.powers = None
+            inflow_t = np.multiply(inflow, t, out=ws.array("inflow_t", inflow.shape))
+            inflow_tt = np.multiply(inflow_t, t, out=ws.array("inflow_tt", inflow.shape))
+            outflow_t = outflow * t[:self.k]
+            self.columns = [inflow, inflow_t, inflow_tt, outflow, outflow_t, outflow_t * t[:self.k]]
+
+    def take(self, columns: np.ndarray) -> None:
+        """Keep only these columns."""
+        self.columns = [np.take(x, columns, axis=1) for x in self.columns]
+        if self.t.shape[1] > 1:
+            self.t = np.take(self.t, columns, axis=1)
+
+    def sums(self, u: np.ndarray | None, e: np.ndarray) -> list[np.ndarray]:
+        """P, -P', P'' and N, -N', N'' at the daily log-rate ``u`` (None: 0, no exponential);
+        ``e``: scratch of the columns' shape."""
+        k = self.k
+        if self.powers is not None:
+            inflow, outflow = self.columns
+            if u is None:
+                weighted_in, weighted_out = inflow, outflow
+            else:
+                weighted_in = np.exp(np.multiply(self.t, -u, out=e), out=e)
+                weighted_in *= inflow
+                weighted_out = outflow * np.exp(np.multiply(self.t[:k], -u))
+            return [*np.einsum("jn,kj->kn", weighted_in, self.powers),
+                    *np.einsum("jn,kj->kn", weighted_out, self.powers[:, :k])]
+        if u is None:
+            return [x.sum(axis=0) for x in self.columns]
+        np.exp(np.multiply(self.t, -u, out=e), out=e)
+        return [np.einsum("jn,jn->n", x, e) for x in self.columns[:3]] + \
+               [np.einsum("jn,jn->n", x, e[:k]) for x in self.columns[3:]]
