@@ -248,7 +248,9 @@ def test_blocks_of_candidates_give_the_same_fields(batch):
     whole = finance_fields(run_waterfall(matrix, terms))
     blocks = fields_by_block(matrix, terms, block=2)
     for name, values in whole.items():
-        assert np.array_equal(values, blocks[name], equal_nan=True), name
+        # a block whose candidates share their dates takes the XIRR's shared-dates route: the
+        # same root to the last few digits
+        assert np.allclose(values, blocks[name], rtol=1e-12, atol=1e-15, equal_nan=True), name
 
 
 def test_vector_xirr_when_money_comes_in_first_and_out_over_several_dates():

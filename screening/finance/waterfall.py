@@ -63,9 +63,9 @@ class Waterfall:
         japan_receipts: what Japan receives on each date.
         made_whole_at: index of the recovery date per candidate, -1 if none.
         funded: Japan's share of each date's investment.
-        before: True on the dates before recovery (all dates if it never comes).
         after_split: the balance after each date's split as the recurrence gives it (meaningful
             before recovery; see :attr:`balance`).
+        shared_dates: every candidate has the same dates.
     """
 
     flows: FlowMatrix
@@ -73,10 +73,16 @@ class Waterfall:
     japan_receipts: np.ndarray
     made_whole_at: np.ndarray
     funded: np.ndarray
-    before: np.ndarray
     after_split: np.ndarray
     needed: np.ndarray  # per candidate: the part of the recovery date's cash split at the "before" shares
     rest: np.ndarray  # per candidate: the rest of that date's cash
+    shared_dates: bool = False
+
+    @property
+    def before(self) -> np.ndarray:
+        """True on the dates before recovery (all dates if it never comes); candidates x dates."""
+        p = self.japan_receipts.shape[1]
+        return np.arange(p) < np.where(self.made_whole_at >= 0, self.made_whole_at, p)[:, None]
 
     @property
     def balance(self) -> np.ndarray:
@@ -99,11 +105,10 @@ class Waterfall:
         return self.japan_receipts - self.funded
 
 
-def _growth(days: np.ndarray, deemed: np.ndarray) -> list[float | np.ndarray]:
+def _growth(days: np.ndarray, deemed: np.ndarray, shared_dates: bool) -> list[float | np.ndarray]:
     """The growth factor of each date after the first (dates x candidates ``days``)."""
     p, n = days.shape
     shared_rate = n > 0 and bool(np.all(deemed == deemed[0]))
-    shared_dates = n > 0 and bool(np.all(days == days[:, :1]))
     out: list[float | np.ndarray] = []
     for j in range(1, p):
         if shared_rate and shared_dates:
@@ -134,7 +139,8 @@ def run_waterfall(flows: FlowMatrix, terms: Terms, ws: Workspace | None = None) 
         if p:
             np.add(funded[0], 0.0, out=pre[0])
             np.subtract(pre[0], share[0], out=post[0])
-        for j, growth in enumerate(_growth(days, terms.deemed_rate), start=1):
+        shared_dates = n > 0 and bool(np.all(days == days[:, :1]))
+        for j, growth in enumerate(_growth(days, terms.deemed_rate, shared_dates), start=1):
             np.multiply(post[j - 1], growth, out=pre[j])
             pre[j] += funded[j]
             np.subtract(pre[j], share[j], out=post[j])
@@ -146,9 +152,15 @@ def run_waterfall(flows: FlowMatrix, terms: Terms, ws: Workspace | None = None) 
         first = p - mark.max(axis=0, initial=0)
         has = first < p
         made = np.where(has, first, -1)
-        before = np.less(np.arange(p)[:, None], first, out=ws.array("before", (p, n), np.bool_))
-        receipts = np.multiply(cash, keep_after, out=ws.array("receipts", (p, n)))
-        np.copyto(receipts, share, where=before)
+        # what Japan receives: cash x (keep_before before recovery, keep_after from it on), as
+        # arithmetic on a 0/1 mask (a select costs several times more: its branches mispredict)
+        receipts = np.less(np.arange(p)[:, None], first, out=ws.array("receipts", (p, n)))
+        if np.isfinite(keep_before).all():
+            receipts *= keep_before - keep_after
+            receipts += keep_after
+            receipts *= cash
+        else:  # no cash, no split: Japan receives 0 there, not NaN
+            receipts = np.where(receipts > 0, share, cash * keep_after)
         # the recovery date: the part of the cash that clears the balance at the "before"
         # shares, the rest at the "after" shares
         needed, rest = np.zeros(n), np.zeros(n)
@@ -158,7 +170,7 @@ def run_waterfall(flows: FlowMatrix, terms: Terms, ws: Workspace | None = None) 
         needed[rows] = np.minimum(np.where(balance > 0, balance / keep_before[rows], 0.0), date_cash)
         rest[rows] = np.maximum(date_cash - needed[rows], 0.0)
         receipts[at, rows] = balance + keep_after[rows] * rest[rows]
-    return Waterfall(flows, terms, receipts.T, made, funded.T, before.T, post.T, needed, rest)
+    return Waterfall(flows, terms, receipts.T, made, funded.T, post.T, needed, rest, shared_dates)
 
 
 def finance_fields(water: Waterfall, ws: Workspace | None = None) -> dict[str, np.ndarray]:
@@ -169,7 +181,7 @@ def finance_fields(water: Waterfall, ws: Workspace | None = None) -> dict[str, n
     japan_ok = has & terms.known()
     days, invest, cash = by_date(flows.days), by_date(flows.invest), by_date(flows.cash)
     receipts, funded = by_date(water.japan_receipts), by_date(water.funded)
-    elapsed = elapsed_days(days)
+    elapsed = elapsed_days(days, water.shared_dates)
     project_irr = xirr_by_date(days, np.subtract(cash, invest, out=ws.array("project", cash.shape)), elapsed, ws)
     japan = np.subtract(receipts, funded, out=ws.array("japan", cash.shape))
     if not japan_ok.all():

@@ -100,10 +100,13 @@ def xirr_rows(days: np.ndarray, amounts: np.ndarray) -> np.ndarray:
     return xirr_by_date(np.ascontiguousarray(np.asarray(days).T), np.ascontiguousarray(np.asarray(amounts).T))
 
 
-def elapsed_days(days: np.ndarray) -> np.ndarray:
+def elapsed_days(days: np.ndarray, shared: bool | None = None) -> np.ndarray:
     """Days since each candidate's first date, as floats, for dates x candidates ``days``: one
-    column (broadcast across candidates) when every candidate has the same dates."""
-    if days.shape[1] and bool(np.all(days == days[:, :1])):
+    column (broadcast across candidates) when every candidate has the same dates (``shared``:
+    whether they do, when the caller knows)."""
+    if shared is None:
+        shared = days.shape[1] > 0 and bool(np.all(days == days[:, :1]))
+    if shared and days.shape[1]:
         return (days[:, :1] - days[0, 0]).astype(np.float64)
     return (days - days[0]).astype(np.float64)
 
@@ -198,15 +201,28 @@ class _Flows:
     def __init__(self, t: np.ndarray, inflow: np.ndarray, outflow: np.ndarray, ws: Workspace) -> None:
         self.t, self.k = t, outflow.shape[0]  # every outflow is within the first k dates
         if t.shape[1] == 1:
-            # every column has the same dates: the sums weighted by 1, t and t^2 are one product
+            # every column has the same dates: the sums weighted by 1, t and t^2 are one product,
+            # and exp(-u t) is a running product over the dates when their gaps take few values
             self.powers: np.ndarray | None = np.stack([np.ones(t.shape[0]), t[:, 0], t[:, 0] * t[:, 0]])
             self.columns = [inflow, outflow]
+            self.gaps, self.gap_of = np.unique(np.diff(t[:, 0]), return_inverse=True)
         else:
             self.powers = None
             inflow_t = np.multiply(inflow, t, out=ws.array("inflow_t", inflow.shape))
             inflow_tt = np.multiply(inflow_t, t, out=ws.array("inflow_tt", inflow.shape))
             outflow_t = outflow * t[:self.k]
             self.columns = [inflow, inflow_t, inflow_tt, outflow, outflow_t, outflow_t * t[:self.k]]
+
+    def _discount(self, u: np.ndarray, e: np.ndarray) -> None:
+        """``e = exp(-u t)``; with shared dates and at most 16 distinct gaps, one exponential per
+        gap and a running product down the dates (agrees to a few units in the 15th digit)."""
+        if self.powers is None or len(self.gaps) > 16 or self.t[0, 0] != 0:
+            np.exp(np.multiply(self.t, -u, out=e), out=e)
+            return
+        factors = [np.exp(u * -gap) for gap in self.gaps]
+        e[0] = 1.0
+        for j, which in enumerate(self.gap_of.tolist(), start=1):
+            np.multiply(e[j - 1], factors[which], out=e[j])
 
     def take(self, columns: np.ndarray) -> None:
         """Keep only these columns."""
@@ -223,13 +239,13 @@ class _Flows:
             if u is None:
                 weighted_in, weighted_out = inflow, outflow
             else:
-                weighted_in = np.exp(np.multiply(self.t, -u, out=e), out=e)
-                weighted_in *= inflow
-                weighted_out = outflow * np.exp(np.multiply(self.t[:k], -u))
+                self._discount(u, e)
+                weighted_out = outflow * e[:k]
+                weighted_in = np.multiply(e, inflow, out=e)
             return [*np.einsum("jn,kj->kn", weighted_in, self.powers),
                     *np.einsum("jn,kj->kn", weighted_out, self.powers[:, :k])]
         if u is None:
             return [x.sum(axis=0) for x in self.columns]
-        np.exp(np.multiply(self.t, -u, out=e), out=e)
+        self._discount(u, e)
         return [np.einsum("jn,jn->n", x, e) for x in self.columns[:3]] + \
                [np.einsum("jn,jn->n", x, e[:k]) for x in self.columns[3:]]
