@@ -9,6 +9,8 @@ whose outcome differs is traced to its causes, in this order:
 - ``parameters``: the same condition reading a parameter whose value in force differs
   (directly, or through a derived field such as ``amount_usd`` reading ``jpy_per_usd``);
 - ``severity``: blocking in one pack, advisory in the other;
+- ``table``: a decision table the rule reads (directly or through derived fields) has other rows,
+  inputs or ``else``; the explanation says which row decided under each pack;
 - ``derived_field``: a derived field the rule reads is defined differently;
 - ``fields``: none of these (the packs type the candidate's inputs differently).
 
@@ -26,7 +28,7 @@ from screening.lang.parse import unparse
 from screening.outcomes import Outcome, RunResult
 from screening.pack.compiled import PackRule, ResolvedPack, RulePack
 
-CAUSES = ("only_in_a", "only_in_b", "condition", "parameters", "severity", "derived_field", "fields")
+CAUSES = ("only_in_a", "only_in_b", "condition", "parameters", "severity", "table", "derived_field", "fields")
 
 
 @dataclass
@@ -90,7 +92,7 @@ class PackDifference:
     None where the pack lacks it; ``candidates`` are the ids whose outcomes it changes.
     """
 
-    kind: str  # rule_only_in_a | rule_only_in_b | condition | severity | parameter | derived_field
+    kind: str  # rule_only_in_a | rule_only_in_b | condition | severity | parameter | table | derived_field
     name: str
     title: str
     a: str | None
@@ -278,7 +280,11 @@ def explain_difference(rule_id: str, xa: Outcome | None, xb: Outcome | None, ra:
         causes.append(("parameters", f"different parameter values in force: {text}"))
     if ra.spec.severity != rb.spec.severity:
         causes.append(("severity", f"{ra.spec.severity.value} in {name_a}, {rb.spec.severity.value} in {name_b}"))
-    derived = [x for x in reached if _derivation(pa.pack, x) != _derivation(pb.pack, x)]
+    changed = [x for x in reached if _derivation(pa.pack, x) != _derivation(pb.pack, x)]
+    tables = [x for x in changed if x in pa.pack.tables or x in pb.pack.tables]
+    derived = [x for x in changed if x not in tables]
+    if tables:
+        causes.append(("table", "; ".join(_table_difference(x, xa, xb, pa.pack, pb.pack) for x in tables)))
     if derived:
         text = "; ".join(f"{x} = `{_derivation(pa.pack, x) or 'an input'}` under {name_a}, "
                          f"`{_derivation(pb.pack, x) or 'an input'}` under {name_b}" for x in derived)
@@ -288,6 +294,25 @@ def explain_difference(rule_id: str, xa: Outcome | None, xb: Outcome | None, ra:
                                  "candidate's inputs differently"))
     return RuleDifference(**base, cause=causes[0][0], explanation="; and ".join(c[1] for c in causes),  # type: ignore[arg-type]
                           parameters=params)
+
+
+def _table_difference(name: str, xa: Outcome | None, xb: Outcome | None, a: RulePack, b: RulePack) -> str:
+    """``the decision table sector_tier differs: under A 1 from row 2 (sector shipbuilding); under B 2 …``."""
+    def decided(x: Outcome | None, pack: RulePack) -> str:
+        if name not in pack.tables:
+            return f"{name} is not a table under {pack.name}" + (" (an input)" if name in pack.fields else "")
+        values = x.values if x is not None else {}
+        value = values.get(name)
+        if isinstance(value, dict) and "rows" in value:  # the table as it was read: value, deciding rows, inputs
+            rows = [f"row {r['row']} ({', '.join(f'{k} {c}' for k, c in r['cells'].items()) or 'any input'})"
+                    for r in value["rows"]]
+            how = " and ".join(rows) if rows else str(value.get("why") or "no row")
+            return f"under {pack.name} {how} gives {show(value.get('value'))}"
+        return f"under {pack.name} {show(value) if name in values else 'it is read through a derived field'}"
+    inputs = next((v["inputs"] for x in (xa, xb) if x is not None for v in [x.values.get(name)]
+                   if isinstance(v, dict) and v.get("inputs")), None)
+    read = f" (inputs {', '.join(f'{k} {show(v)}' for k, v in inputs.items())})" if inputs else ""
+    return f"the decision table {name} differs{read}: {decided(xa, a)}; {decided(xb, b)}"
 
 
 def pack_differences(pa: ResolvedPack, pb: ResolvedPack, diffs: list[CandidateDifference]) -> list[PackDifference]:
@@ -320,7 +345,8 @@ def pack_differences(pa: ResolvedPack, pb: ResolvedPack, diffs: list[CandidateDi
     for name in names_a + [f for f in [*b.fields, *b.tables] if f not in names_a]:
         da, db = _derivation(a, name), _derivation(b, name)
         if (da or db) and da != db:
-            found[("derived_field", name)] = PackDifference("derived_field", name, "", da, db)
+            kind = "table" if name in a.tables or name in b.tables else "derived_field"
+            found[(kind, name)] = PackDifference(kind, name, "", da, db)
     for d in diffs:
         for r in d.rules:
             keys = [("rule_only_in_a" if r.cause == "only_in_a" else "rule_only_in_b", r.rule),
@@ -328,7 +354,8 @@ def pack_differences(pa: ResolvedPack, pb: ResolvedPack, diffs: list[CandidateDi
             keys += [("parameter", p) for p in r.parameters]
             if r.cause not in ("only_in_a", "only_in_b"):
                 ra, rb = rules_a[r.rule], rules_b[r.rule]
-                keys += [("derived_field", x) for x in names_reached(ra, a) + names_reached(rb, b)]
+                keys += [(kind, x) for x in names_reached(ra, a) + names_reached(rb, b)
+                         for kind in ("derived_field", "table")]
             for key in keys:
                 if key in found and d.id not in found[key].candidates:
                     found[key].candidates.append(d.id)

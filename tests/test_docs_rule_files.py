@@ -4,6 +4,7 @@ A fenced block preceded by ``<!-- pack: NAME/FILE -->`` is written to ``tmp/NAME
 pack assembled that way must pass ``screen check`` and ``screen test`` (run as a user runs them).
 A block preceded by ``<!-- bad-pack: NAME/FILE -->`` is a mistake shown in the doc: the ``text``
 block right after it holds what ``screen check --strict`` says, and each of its lines must be in the output.
+A ``text`` block preceded by ``<!-- output: ARGS -->`` is what ``screen ARGS`` prints over those packs.
 Every ``yaml`` block in the doc must be one of these, so no example can rot unseen.
 """
 
@@ -20,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "rule-files.md"
 TEXT = DOC.read_text()
-BLOCK = re.compile(r"(?:<!-- (pack|bad-pack): (\S+) -->\n)?```(\w*)\n(.*?)\n```", re.S)
+BLOCK = re.compile(r"(?:<!-- (pack|bad-pack|output): ([^>]+?) -->\n)?```(\w*)\n(.*?)\n```", re.S)
 
 
 def _blocks() -> list[tuple[str | None, str | None, str, str]]:
@@ -101,3 +102,11 @@ def test_links_to_the_reference_resolve() -> None:
     assert links
     broken = [a for a in links if a not in anchors]
     assert not broken, f"links to missing headings in {DOC.name}: {broken}"
+
+
+@pytest.mark.parametrize("args,said", [(t, b) for k, t, _, b in _blocks() if k == "output"])
+def test_doc_outputs_are_what_the_command_prints(packs: Path, args: str, said: str) -> None:
+    done = _screen(*args.split(), cwd=packs)
+    printed = " ".join(done.stdout.split())
+    for line in said.splitlines():
+        assert " ".join(line.split()) in printed, f"{line!r} not in:\n{done.stdout}"

@@ -31,6 +31,7 @@ def check(
     out.print(f"[bold]{pack.title}[/] — pack {pack.name} version {pack.version}  [dim]{pack.hash}[/]")
     if len(pack.lineage) > 1:
         out.print("extends: " + " -> ".join(pack.lineage))
+        _print_inheritance(pack)
     derived = [n for n, f in pack.fields.items() if f.is_derived]
     out.print(f"{len(pack.fields)} fields ({len(derived)} derived), {len(pack.parameters)} parameters, "
               f"{len(pack.rules)} rules, {len(pack.tests)} tests" + (", an approval flow" if pack.flow else ""))
@@ -51,6 +52,29 @@ def check(
     if pack.tables:
         _check_tables(resolved, strict)
     out.print("[green]ok[/]")
+
+
+def _count(n: int, kind: str) -> str:
+    return f"{n} {kind}{'' if n == 1 else 's'}"
+
+
+def _print_inheritance(pack) -> None:  # noqa: ANN001 - RulePack
+    """What the pack inherits unchanged, replaces, drops and adds; a note for each silent replacement."""
+    inh = pack.inheritance
+    order = ("rule", "portfolio rule", "field", "parameter", "table")
+    kept = [_count(len(inh.inherited[k]), k) for k in order if inh.inherited.get(k)]
+    out.print(f"inherits from {', '.join(inh.bases)}: " + ", ".join(kept + inh.also), highlight=False)
+    replaced = [f"{k}{'s' if len(inh.replaced[k]) > 1 else ''} {', '.join(inh.replaced[k])}"
+                for k in order if inh.replaced.get(k)]
+    out.print("replaces: " + ("; ".join(replaced) if replaced else "nothing"), highlight=False)
+    if inh.dropped:
+        out.print(f"drops: rule{'s' if len(inh.dropped) > 1 else ''} {', '.join(inh.dropped)}", highlight=False)
+    inherited = {*(r for k in ("rule", "portfolio rule") for r in [*inh.inherited.get(k, []), *inh.replaced.get(k, [])])}
+    added = [r.id for r in [*pack.rules, *pack.portfolio_rules] if r.id not in inherited]
+    if added:
+        out.print(f"adds: {_count(len(added), 'rule')} ({', '.join(added)})", highlight=False)
+    for note in pack.notes:
+        out.print(f"[cyan]note:[/] {note}", highlight=False)
 
 
 def _check_tables(resolved, strict: bool) -> None:  # noqa: ANN001 - ResolvedPack

@@ -136,6 +136,21 @@ class PackTest:
 
 
 @dataclass
+class Inheritance:
+    """What a pack takes from the packs it extends, for ``screen check``.
+
+    ``inherited`` and ``replaced`` map a kind (``rule``, ``portfolio rule``, ``field``,
+    ``parameter``, ``table``) to names; ``dropped`` are the rule ids ``drop`` removed.
+    """
+
+    bases: list[str] = field(default_factory=list)
+    inherited: dict[str, list[str]] = field(default_factory=dict)
+    replaced: dict[str, list[str]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)  # the flow, finance, label taken as they are
+
+
+@dataclass
 class RulePack:
     """A validated pack, with everything inherited through ``extends`` merged in."""
 
@@ -161,6 +176,10 @@ class RulePack:
     tables: dict[str, "PackTable"] = field(default_factory=dict)
     #: the input field that names a candidate in reports (header ``label:``), or None
     label: str | None = None
+    #: what the pack inherits, replaces and drops (empty without ``extends``)
+    inheritance: Inheritance = field(default_factory=Inheritance)
+    #: remarks that are not problems (a rule replacing an inherited one without ``replaces: true``)
+    notes: list[Problem] = field(default_factory=list)
 
     def derived_reads(self, name: str) -> list[str]:
         """The names a derived field's expression or a table's inputs and cells read."""

@@ -16,8 +16,17 @@ from screening.errors import InputError, Problem
 from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
 from screening.lang import nodes as n
 from screening.lang.parse import ExpressionError, parse_expression
-from screening.lang.types import BOOL, FIELD_TYPES, NUMBER, Type, TypeErrors, check_expression, type_of_value
+from screening.lang.types import ANY, BOOL, FIELD_TYPES, NUMBER, Type, TypeErrors, check_expression, type_of_value
 from screening.limits import MAX_RULES
+from screening.pack.authoring import (
+    OpenScope,
+    check_test_values,
+    did_you_mean,
+    inheritance,
+    no_such_base,
+    note_replacing,
+    numbers_read_as_text,
+)
 from screening.pack.compiled import (
     BUILTIN_NAMES,
     PackField,
@@ -166,7 +175,7 @@ class _Loader:
             self.err(f"more than one pack header: {places}", Place(headers[1][0].file, headers[1][0].line_of(("pack",))))
             return None
         hdoc, header = headers[0]
-        if header.version is None:
+        if header.version is None and "version" not in hdoc.data:  # type: ignore[operator]  # (else: its type is reported)
             self.err("the header needs 'version' (free text, recorded in every result)", Place(hdoc.file, 1))
 
         # The packs this one extends, merged in order.
@@ -182,10 +191,18 @@ class _Loader:
         lineage: list[str] = []
         hash_parts: list[bytes] = []
         all_files: list[str] = []
+        base_broken = False  # an extended pack that did not load: what it defines is unknown here
+        bases: list[str] = []
         for i, rel in enumerate(header.extends):
+            if not (folder / rel).is_dir():
+                no_such_base(folder, rel, Place(hdoc.file, hdoc.line_of(("extends", i))), self.err)
+                base_broken = True
+                continue
             base = self._load(folder / rel, (*stack, real))
             if base is None:
+                base_broken = True
                 continue
+            bases.append(base.name)
             if base.name == header.pack:
                 self.err(f"extends a pack with its own name '{base.name}'", Place(hdoc.file, hdoc.line_of(("extends", i))))
             lineage.extend(x for x in base.lineage if x not in lineage)
@@ -207,8 +224,13 @@ class _Loader:
             hash_parts.append(base.hash.encode())
             all_files.extend(base.files)
         inherited_rule_ids = {r.id for r in rules} | {r.id for r in prules}
+        base_rules = {r.id: r.origin for r in [*rules, *prules]}
+        base_prules = {r.id for r in prules}
+        base_names = {"field": set(fields), "parameter": set(params), "table": set(table_sources)}
+        notes: list[Problem] = []
+        replaced_here: dict[str, list[str]] = {}
         for i, rid in enumerate(header.drop):
-            if rid not in inherited_rule_ids:
+            if rid not in inherited_rule_ids and not base_broken:
                 self.err(f"'drop' names '{rid}', which no extended pack defines", Place(hdoc.file, hdoc.line_of(("drop", i))))
         rules = [r for r in rules if r.id not in header.drop]
         prules = [r for r in prules if r.id not in header.drop]
@@ -226,6 +248,7 @@ class _Loader:
         own_rules: dict[str, Place] = {}
         own_tables: dict[str, Place] = {}
         own_tests: list[PackTest] = []
+        test_docs: list[tuple[PackTest, YamlDoc, int]] = []  # each test, its file and its index there
         own_finance: Place | None = None
         test_names: dict[str, Place] = {}
         for doc, pf in parsed:
@@ -238,7 +261,8 @@ class _Loader:
                 place = Place(doc.file, doc.line_of(("parameters", name)))
                 if self._dup("parameter", name, place, own_params):
                     continue
-                params[name] = PackParameter(name, pspec, place, self._param_type(name, pspec, place))
+                kind = ANY if numbers_read_as_text(doc, ("parameters", name), self.err) else self._param_type(name, pspec, place)
+                params[name] = PackParameter(name, pspec, place, kind)
             for name, tspec in pf.tables.items():
                 place = Place(doc.file, doc.line_of(("tables", name)))
                 if self._dup("table", name, place, own_tables):
@@ -253,6 +277,7 @@ class _Loader:
                     self.err(f"rule '{rspec.id}' is both defined here and dropped in the header", place)
                 rule = self._compile_rule(rspec, doc, i, header.pack or "")
                 if rule is None:
+                    self.lenient.add(rspec.id)  # reported once: tests that name it are not told it is unknown
                     continue
                 if rule.id in prule_ids:
                     self.err(f"rule '{rule.id}' replaces an inherited portfolio rule: a rule about one candidate "
@@ -260,9 +285,12 @@ class _Loader:
                     continue
                 if rule.id in rule_at:
                     rules[rule_at[rule.id]] = rule
+                    replaced_here.setdefault("rule", []).append(rule.id)
+                    note_replacing(rule, base_rules[rule.id], notes, self.err)
                 else:
                     rule_at[rule.id] = len(rules)
                     rules.append(rule)
+                    note_replacing(rule, None, notes, self.err)
             if pf.portfolio is not None:
                 if pf.portfolio.scope is not None:
                     here = Place(doc.file, doc.line_of(("portfolio", "scope")))
@@ -281,17 +309,22 @@ class _Loader:
                         continue
                     rule = self._compile_rule(rspec, doc, i, header.pack or "", prefix=("portfolio", "rules"))
                     if rule is None:
+                        self.lenient.add(rspec.id)
                         continue
                     if any(r.id == rule.id for r in prules):
                         prules = [rule if r.id == rule.id else r for r in prules]
+                        replaced_here.setdefault("portfolio rule", []).append(rule.id)
+                        note_replacing(rule, base_rules[rule.id], notes, self.err)
                     else:
                         prules.append(rule)
+                        note_replacing(rule, None, notes, self.err)
             for j, case in enumerate(pf.tests):
                 place = Place(doc.file, doc.line_of(("tests", self._orig(doc, "tests", j))))
                 if case.name in test_names:
                     self.err(f"test '{case.name}' is defined twice (first at {test_names[case.name]})", place)
                 test_names[case.name] = place
                 own_tests.append(PackTest(case, place))
+                test_docs.append((own_tests[-1], doc, self._orig(doc, "tests", j)))
             if pf.flow is not None:
                 place = Place(doc.file, doc.line_of(("flow",)))
                 if flow_place is not None and flow_place.file in [d.file for d, _ in parsed]:
@@ -331,6 +364,8 @@ class _Loader:
 
         names = self._scope(fields, params)
         names.update({name: OUTPUT_TYPES[src.spec.output.value] for name, src in table_sources.items()})
+        if base_broken:
+            names = OpenScope(names)
         constants = set(params) | {"as_of"}
         tables = {}
         for name, src in table_sources.items():
@@ -350,20 +385,28 @@ class _Loader:
             check_portfolio_rule(rule, names, [*fields, *table_sources], self.err)
         rule_ids = {r.id for r in rules}
         portfolio_ids = {r.id for r in prules}
-        for t in own_tests:
+        if not base_broken:
+            for t, doc, index in test_docs:
+                check_test_values(t, doc, index, fields, finance is not None, self.lenient, self.err)
+        for t, doc, index in test_docs if not base_broken else []:
+            def at(*keys: object, _doc: YamlDoc = doc, _index: int = index) -> Place:
+                return Place(_doc.file, _doc.line_of(("tests", _index, "expect", *keys)))
             for rid in (t.case.expect.outcomes or {}):
                 if rid in portfolio_ids:
                     self.err(f"test '{t.case.name}' expects '{rid}' under 'outcomes', but it is a portfolio rule: "
-                             "write it under expect: {portfolio: {outcomes: ...}}", t.place)
+                             "write it under expect: {portfolio: {outcomes: ...}}", at("outcomes", rid))
                 elif rid not in rule_ids and rid not in self.lenient:
-                    self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'", t.place)
+                    self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'"
+                             + did_you_mean(rid, rule_ids), at("outcomes", rid))
             expect_p = t.case.expect.portfolio
             if expect_p is not None:
                 if not prules:
-                    self.err(f"test '{t.case.name}' expects a portfolio, but the pack has no portfolio rules", t.place)
+                    self.err(f"test '{t.case.name}' expects a portfolio, but the pack has no portfolio rules",
+                             at("portfolio"))
                 for rid in (expect_p.outcomes or {}):
                     if rid not in portfolio_ids and rid not in self.lenient:
-                        self.err(f"test '{t.case.name}' expects an outcome of unknown portfolio rule '{rid}'", t.place)
+                        self.err(f"test '{t.case.name}' expects an outcome of unknown portfolio rule '{rid}'"
+                                 + did_you_mean(rid, portfolio_ids), at("portfolio", "outcomes", rid))
         for doc, _ in parsed:
             hash_parts.append(Path(doc.file).name.encode() + b"\0" + Path(doc.file).read_bytes())
         all_files.extend(d.file for d, _ in parsed)
@@ -371,6 +414,11 @@ class _Loader:
             if src.file is not None and src.file not in all_files and Path(src.file).is_file():
                 hash_parts.append(Path(src.file).name.encode() + b"\0" + Path(src.file).read_bytes())
                 all_files.append(src.file)
+        own = {"field": set(own_fields), "parameter": set(own_params), "table": set(own_tables)}
+        own_files = {d.file for d, _ in parsed}
+        also = [x for x, v in (("the flow", flow is not None and flow_place is not None and flow_place.file not in own_files),
+                                ("finance", finance is not None and own_finance is None),
+                                (f"label {label}", label is not None and header.label is None)) if v]
         digest = hashlib.sha256(b"\0\0".join(sorted(hash_parts))).hexdigest()
         lineage.append(header.pack or "")
         return RulePack(
@@ -380,6 +428,8 @@ class _Loader:
             files=all_files, portfolio_rules=prules, portfolio_scope=scope or "all", tables=tables,
             finance=finance,
             label=self._label(header.label or label, fields, Place(hdoc.file, hdoc.line_of(("label",)))),
+            inheritance=inheritance(header, bases, base_rules, base_prules, base_names, own, replaced_here, also),
+            notes=notes,
         )
 
     def _label(self, label: str | None, fields: dict[str, PackField], place: Place) -> str | None:
@@ -440,7 +490,7 @@ class _Loader:
                 return None
         if require is None:
             return None
-        places = {key: Place(doc.file, doc.line_of((*prefix, index, key))) for key in ("require", "applies_if", "message")}
+        places = {key: Place(doc.file, doc.line_of((*prefix, index, key))) for key in ("require", "applies_if", "message", "replaces")}
         rule = PackRule(spec, Place(doc.file, doc.line_of((*prefix, index))), require, applies, origin, places,
                         portfolio=portfolio)
         if portfolio:
@@ -463,7 +513,9 @@ class _Loader:
             if expr is None:
                 continue
             place = rule.places.get(key, rule.place)
-            scope = {**scope, **self._finance_hint(expr, place, f"rule {rule.id} {key}", scope)}
+            extra = self._finance_hint(expr, place, f"rule {rule.id} {key}", scope)
+            if extra:
+                scope = {**scope, **extra}
             try:
                 check_expression(expr, scope, want=BOOL)
             except TypeErrors as exc:

@@ -176,6 +176,8 @@ class RuleSpec(_Strict):
     message: RuleMessages | None = None
     source: StrictStr
     description: StrictStr | None = None
+    #: says that this rule replaces the inherited rule of the same id on purpose (silences the note)
+    replaces: StrictBool = False
 
 
 class Scope(str, Enum):

@@ -28,9 +28,42 @@ def problems_from_validation(error: ValidationError, doc: YamlDoc, model: type[B
         by_loc.setdefault(loc, []).append(err)  # type: ignore[arg-type]
     problems = []
     for loc, errs in by_loc.items():
-        message = _message(loc, errs, model)
-        problems.append(Problem(message, file=doc.file, line=doc.line_of(loc), column=format_loc(loc) or None))
+        message = _message(loc, errs, model) + _quote_hint(errs, doc.plain.get(loc))
+        problems.append(Problem(message, file=doc.file, line=doc.line_of(loc), column=_where(doc.data, loc)))
     return problems
+
+
+def _where(data: object, loc: tuple[object, ...]) -> str | None:
+    """The key path, led by the rule's id or the test's name when the place is inside one
+    (``rule irr-floor, rules[1].category``): a reader looks for the rule, not its index."""
+    path = format_loc(loc) or None
+    item: object = None
+    if len(loc) >= 2 and loc[0] in ("rules", "tests") and isinstance(loc[1], int) and isinstance(data, dict):
+        items, kind = data.get(loc[0]), "rule" if loc[0] == "rules" else "test"
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+    elif len(loc) >= 3 and loc[:2] == ("portfolio", "rules") and isinstance(loc[2], int) and isinstance(data, dict):
+        rules = (data.get("portfolio") or {}).get("rules") if isinstance(data.get("portfolio"), dict) else None
+        item, kind = (rules[loc[2]] if isinstance(rules, list) and loc[2] < len(rules) else None), "portfolio rule"
+    if isinstance(item, dict):
+        name = item.get("id") if kind != "test" else item.get("name")
+        if isinstance(name, str) and name.strip():
+            return f"{kind} {name if kind != 'test' else repr(name)}, {path}"
+    return path
+
+
+def _quote_hint(errs: list[dict[str, typing.Any]], written: str | None) -> str:
+    """Text expected, and YAML read an unquoted number, date or boolean: say to quote it as written."""
+    if written is None or not any(e["type"] == "string_type" for e in errs):
+        return ""
+    return f'; YAML reads an unquoted {written} as a {_kind(errs[0].get("input"))}: quote it ("{written}")'
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "date" if value is not None else "null"
 
 
 def _clean_loc(data: object, loc: tuple[object, ...], etype: str) -> tuple[object, ...]:

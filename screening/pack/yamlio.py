@@ -7,7 +7,8 @@ map from key paths such as ``('rules', 2, 'require')`` to 1-based line numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -35,6 +36,9 @@ class YamlDoc:
     file: str
     data: object
     lines: dict[Path_, int]
+    #: the text of unquoted scalars that YAML did not read as plain text (numbers, booleans, dates)
+    #: or that look like numbers YAML 1.1 reads as text (``1e9``): the source of a YAML hint
+    plain: dict[Path_, str] = field(default_factory=dict)
 
     def line_of(self, path: Path_) -> int | None:
         """Line of the deepest known prefix of ``path`` (so a missing key points at its parent)."""
@@ -67,9 +71,7 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
             return None, shape
         node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        return None, [Problem(f"YAML syntax error: {exc.problem or exc.context}", file=file, line=line)]
+        return None, [_syntax_problem(exc, text, file)]
     except yaml.YAMLError as exc:  # a reader error (e.g. a control character) carries its place in the text
         return None, [Problem(f"YAML error: {' '.join(str(exc).split())}", file=file)]
     if node is None:
@@ -79,7 +81,8 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
         return None, expanded
     problems: list[Problem] = []
     lines: dict[Path_, int] = {}
-    _walk(node, (), lines, problems, file)
+    plain: dict[Path_, str] = {}
+    _walk(node, (), lines, problems, file, plain)
     if problems:
         return None, problems
     loader = yaml.SafeLoader("")
@@ -90,7 +93,34 @@ def read_yaml(path: Path) -> tuple[YamlDoc | None, list[Problem]]:
         return None, [Problem(f"YAML error: {exc.problem}", file=file, line=line)]
     finally:
         loader.dispose()
-    return YamlDoc(file, data, lines), []
+    return YamlDoc(file, data, lines, plain), []
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
+    """A YAML syntax error, said where the mistake usually is: a tab in the indentation, or a
+    quote that is never closed (reported where it opens, not where YAML gave up)."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    said = f"YAML syntax error: {exc.problem or exc.context}"
+    lines = text.splitlines()
+    upto = lines[:line] if line else lines
+    for number, content in enumerate(upto, start=1):
+        indent = content[:len(content) - len(content.lstrip(" \t"))]
+        if "\t" in indent:
+            return Problem(f"a tab in the indentation (column {indent.index(chr(9)) + 1}): YAML indents with spaces "
+                           "only; use spaces", file=file, line=number)
+    if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
+        opened = exc.context_mark
+        return Problem(f"the quote opened here (column {opened.column + 1}) is never closed; close it",
+                       file=file, line=opened.line + 1)
+    for number in range(len(upto), max(len(upto) - 3, 0), -1):  # a quoted text may run on for a line or two
+        content = upto[number - 1]
+        quotes = content.count('"') - content.count('\\"')
+        if quotes % 2 and not content.lstrip().startswith("#"):
+            column = content.index('"') + 1
+            return Problem(f'a quote (") opened at column {column} is not closed on this line: close it, or quote '
+                           f"the whole value with ' if it holds a \" ({said})", file=file, line=number)
+    return Problem(said, file=file, line=line)
 
 
 def _check_shape(text: str, file: str) -> tuple[list[Problem], int]:
@@ -155,8 +185,16 @@ def _expanded_size(root: yaml.Node, file: str) -> list[Problem]:
     return []
 
 
-def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], file: str) -> None:
+#: numbers as people write them, which YAML 1.1 reads as text when there is no '.' or no exponent sign
+FLOATLIKE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], file: str,
+          plain: dict[Path_, str]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode) and not node.style and (node.tag != _STR_TAG or FLOATLIKE.match(node.value)):
+        plain[path] = node.value
     if isinstance(node, yaml.MappingNode):
         seen: dict[object, int] = {}
         for key_node, value_node in node.value:
@@ -173,8 +211,8 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[
                 continue
             seen[key] = line
             lines[path + (key,)] = line
-            _walk(value_node, path + (key,), lines, problems, file)
+            _walk(value_node, path + (key,), lines, problems, file, plain)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             lines[path + (i,)] = item.start_mark.line + 1
-            _walk(item, path + (i,), lines, problems, file)
+            _walk(item, path + (i,), lines, problems, file, plain)

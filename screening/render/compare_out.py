@@ -22,11 +22,13 @@ from screening.render.markdown import md_cell
 CAUSE_LABELS = {
     "only_in_a": "rule only in {a}", "only_in_b": "rule only in {b}", "condition": "different condition",
     "parameters": "different parameter value", "severity": "different severity",
-    "derived_field": "field computed differently", "fields": "inputs typed differently",
+    "table": "decision table differs", "derived_field": "field computed differently",
+    "fields": "inputs typed differently",
 }
 KIND_LABELS = {
     "rule_only_in_a": "rule only in {a}", "rule_only_in_b": "rule only in {b}", "condition": "rule condition",
-    "severity": "rule severity", "parameter": "parameter in force", "derived_field": "derived field",
+    "severity": "rule severity", "parameter": "parameter in force", "table": "decision table",
+    "derived_field": "derived field",
 }
 CSV_COLUMNS = ["candidate_id", "verdict_a", "verdict_b", "rule", "outcome_a", "outcome_b", "cause", "explanation",
                "parameters", "fix_a", "fix_b", "source"]
