@@ -264,3 +264,28 @@ def test_vector_xirr_when_money_comes_in_first_and_out_over_several_dates():
         dates = [D(1970, 1, 1) + dt.timedelta(days=int(d)) for d in days[i]]
         assert got[i] == pytest.approx(xirr(dates, amounts[i].tolist()), rel=1e-8, abs=1e-9), i
     assert sign_changes(amounts).tolist() == [1, 1, 1]
+
+
+def test_from_columns_square_input_takes_the_short_way_to_the_same_matrix():
+    # every candidate has the same number of dates, in order: no sort and no scatter
+    candidate = np.repeat(np.arange(3), 4)
+    days = np.tile(np.array([18000, 18365, 18730, 19095]), 3) + np.repeat(np.array([0, 10, 20]), 4)
+    invest = np.where(np.tile(np.arange(4), 3) == 0, 100.0, 0.0)
+    cash = np.tile(np.array([0.0, 30.0, 40.0, 50.0]), 3)
+    square = FlowMatrix.from_columns(candidate, days, invest, cash, 3)
+    shuffled = np.random.default_rng(0).permutation(12)
+    scattered = FlowMatrix.from_columns(candidate[shuffled], days[shuffled], invest[shuffled], cash[shuffled], 3)
+    for name in ("days", "invest", "cash", "count"):
+        assert getattr(square, name).tolist() == getattr(scattered, name).tolist(), name
+    assert square.days.flags["F_CONTIGUOUS"] and square.count.tolist() == [4, 4, 4]
+
+
+def test_xirr_over_more_rows_than_a_block_equals_row_by_row():
+    from screening.finance import xirr as x
+    rng = np.random.default_rng(11)
+    n = x.BLOCK + 7
+    days = np.tile(np.array([18000, 18365, 18730, 19095]), (n, 1))
+    amounts = np.column_stack([-rng.uniform(50, 100, n), rng.uniform(0, 60, (n, 3))])
+    got = xirr_rows(days, amounts)
+    for i in (0, x.BLOCK - 1, x.BLOCK, n - 1):
+        assert got[i] == pytest.approx(x.xirr_one(days[i], amounts[i]), rel=1e-8, abs=1e-9), i

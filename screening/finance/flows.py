@@ -81,6 +81,9 @@ class FlowMatrix:
         the dates x candidates arrays. A candidate's dates must be unique."""
         candidate, days = np.asarray(candidate, dtype=np.int64), np.asarray(days, dtype=np.int64)
         invest, cash = np.asarray(invest, dtype=np.float64), np.asarray(cash, dtype=np.float64)
+        square = cls._square(candidate, days, invest, cash, n)
+        if square is not None:
+            return square
         if len(days) > 1:
             span = int(days.max()) - int(days.min()) + 1
             key = candidate * span + (days - days.min())
@@ -100,6 +103,23 @@ class FlowMatrix:
         for matrix, values in ((day_m, days), (invest_m, invest), (cash_m, cash)):
             matrix.reshape(-1)[at] = values
         return cls(day_m.T, invest_m.T, cash_m.T, count)
+
+    @classmethod
+    def _square(cls, candidate: np.ndarray, days: np.ndarray, invest: np.ndarray, cash: np.ndarray,
+                n: int) -> "FlowMatrix | None":
+        """The common case without sorting or scattering: every candidate has the same number of
+        dates, in candidate then date order (checked with boolean arrays only). None otherwise."""
+        if not n or len(candidate) % n or not len(candidate):
+            return None
+        p = len(candidate) // n
+        grid = candidate.reshape(n, p)
+        if not bool((grid == np.arange(n)[:, None]).all()):
+            return None
+        dates = days.reshape(n, p)
+        if p > 1 and not bool((dates[:, 1:] > dates[:, :-1]).all()):
+            return None
+        day_m, invest_m, cash_m = (np.ascontiguousarray(x.reshape(n, p).T).T for x in (days, invest, cash))
+        return cls(day_m, invest_m, cash_m, np.full(n, p, dtype=np.int64))
 
     def take(self, rows: slice | np.ndarray) -> "FlowMatrix":
         """The flows of some candidates (a slice keeps the dates-major layout without a copy)."""

@@ -181,6 +181,7 @@ def finance_fields(water: Waterfall, ws: Workspace | None = None) -> dict[str, n
     japan_ok = has & terms.known()
     days, invest, cash = by_date(flows.days), by_date(flows.invest), by_date(flows.cash)
     receipts, funded = by_date(water.japan_receipts), by_date(water.funded)
+    n = cash.shape[1]
     elapsed = elapsed_days(days, water.shared_dates)
     project_irr = xirr_by_date(days, np.subtract(cash, invest, out=ws.array("project", cash.shape)), elapsed, ws)
     japan = np.subtract(receipts, funded, out=ws.array("japan", cash.shape))
@@ -195,9 +196,13 @@ def finance_fields(water: Waterfall, ws: Workspace | None = None) -> dict[str, n
         multiple = np.where(funded_total > 0, received / np.where(funded_total > 0, funded_total, 1.0), np.nan)
         # what the US receives is the cash Japan does not (on every date, by the split's shares)
         us_share = np.where(cash_total > 0, (cash_total - received) / np.where(cash_total > 0, cash_total, 1.0), np.nan)
-    cols = np.arange(days.shape[1])
     made = water.made_whole_at
-    made_days = np.where(made >= 0, days[np.maximum(made, 0), cols], -1) if days.shape[0] else np.full(len(made), -1)
+    if not n or not days.shape[0]:
+        made_days = np.full(len(made), -1)
+    elif water.shared_dates:
+        made_days = np.where(made >= 0, days[:, 0][np.maximum(made, 0)], -1)
+    else:
+        made_days = np.where(made >= 0, np.take_along_axis(days, np.maximum(made, 0)[None, :], axis=0)[0], -1)
     return {
         "project_irr": np.where(has, project_irr, np.nan),
         "japan_irr": np.where(japan_ok, japan_irr, np.nan),

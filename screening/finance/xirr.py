@@ -39,6 +39,8 @@ X_LO, X_HI = float(np.log(0.1)), float(np.log(11.0))
 MAX_ITERATIONS = 60
 #: A row stops when its error bound in x (the annual log-rate) is below TOLERANCE * (1 + |x|).
 TOLERANCE = 1e-12
+#: Columns solved together at most (more are taken a block at a time).
+BLOCK = 16384
 #: Compact the arrays to the unsettled rows once they are this share of the columns or fewer.
 COMPACT_BELOW = 0.3
 DAYS_PER_YEAR = 365.0
@@ -125,6 +127,10 @@ def xirr_by_date(days: np.ndarray, amounts: np.ndarray, elapsed: np.ndarray | No
         return out
     t = elapsed_days(days) if elapsed is None else elapsed
     ws = ws or Workspace()
+    if n > BLOCK:  # a block of columns at a time: scratch arrays that stay in cache and are reused
+        return np.concatenate([xirr_by_date(days[:, s:s + BLOCK], amounts[:, s:s + BLOCK],
+                                            t if t.shape[1] == 1 else t[:, s:s + BLOCK], ws)
+                               for s in range(0, n, BLOCK)])
     changes, flip, k = _sign_pattern(amounts, ws)
     simple = np.flatnonzero(changes == 1)
     unsettled: list[int] = np.flatnonzero(changes >= 2).tolist()
