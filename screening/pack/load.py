@@ -44,6 +44,10 @@ from screening.pack.yamlio import YamlDoc, read_yaml
 from screening.tables.compile import OUTPUT_TYPES, PackTable, TableSource, compile_table, read_table
 
 
+def _quiet(message: str, place: Place | None = None, column: str | None = None) -> None:
+    """Drop a problem that is only a consequence of an extended pack that did not load."""
+
+
 def load_pack(path: str | Path) -> RulePack:
     """Load and validate the pack in folder ``path``.
 
@@ -290,7 +294,7 @@ class _Loader:
                 else:
                     rule_at[rule.id] = len(rules)
                     rules.append(rule)
-                    note_replacing(rule, None, notes, self.err)
+                    note_replacing(rule, None, notes, self.err if not base_broken else _quiet)
             if pf.portfolio is not None:
                 if pf.portfolio.scope is not None:
                     here = Place(doc.file, doc.line_of(("portfolio", "scope")))
@@ -317,7 +321,7 @@ class _Loader:
                         note_replacing(rule, base_rules[rule.id], notes, self.err)
                     else:
                         prules.append(rule)
-                        note_replacing(rule, None, notes, self.err)
+                        note_replacing(rule, None, notes, self.err if not base_broken else _quiet)
             for j, case in enumerate(pf.tests):
                 place = Place(doc.file, doc.line_of(("tests", self._orig(doc, "tests", j))))
                 if case.name in test_names:
@@ -368,12 +372,14 @@ class _Loader:
             names = OpenScope(names)
         constants = set(params) | {"as_of"}
         tables = {}
-        for name, src in table_sources.items():
+        for name, src in table_sources.items() if not base_broken else []:  # checked once extends is fixed
             compiled = compile_table(src, names, constants, self.problems.append)
             if compiled is not None:
                 tables[name] = compiled
             else:
                 self.lenient.add(name)
+        if base_broken:
+            self.lenient.update(table_sources)
         derive_order = self._compile_derived(fields, names, tables)
         if finance is not None:
             self._check_finance(finance, fields, names)
