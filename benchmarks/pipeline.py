@@ -33,6 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 AS_OF = dt.date(2026, 3, 1)
 
@@ -91,9 +92,10 @@ def floor_csv(path: Path, rules: int, out: Path) -> float:
     return time.perf_counter() - start
 
 
-def whole_process(args: list[str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MiB) of `python -m screening.cli ARGS` in a child process."""
+def whole_process(args: list[str], module: str = "screening.cli", path: str | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB) of `python -m screening.cli ARGS` (or of the script ``path``) in a child process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runner = f"runpy.run_path({path!r}, run_name='__main__')" if path else f"runpy.run_module({module!r}, run_name='__main__')"
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         # The child writes its own VmHWM (peak RSS of its address space since exec) at exit: a forked
         # child's ru_maxrss would start from this (large) parent's.
@@ -103,13 +105,13 @@ def whole_process(args: list[str]) -> tuple[float, float]:
                     f"    open({rss.name!r}, 'w').write(line.split()[1])\n"
                     "atexit.register(peak)\n"
                     "sys.argv = ['screen', *sys.argv[1:]]\n"
-                    "runpy.run_module('screening.cli', run_name='__main__')\n")
+                    f"{runner}\n")
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", launcher, *args], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
-            raise SystemExit(f"screen {' '.join(args)} failed: {done.stderr[-2000:]}")
+            raise SystemExit(f"{path or 'screen'} {' '.join(args)} failed: {done.stderr[-2000:]}")
         return seconds, int(rss.read().strip()) / 1024
 
 
@@ -144,12 +146,47 @@ def phases(path: Path, pack_dir: Path, out: Path) -> dict[str, float]:
     return times
 
 
+def versus_zen(rows: int, folder: Path) -> None:
+    """The same 12 generated rules under `screen run` and GoRules ZEN's evaluate_batch, whole processes:
+    read the CSV list, decide, write an outcome CSV (ours with messages), against the csv floor."""
+    import zen_peer
+    try:
+        import zen  # noqa: F401
+    except ImportError:
+        print("\nGoRules ZEN: not installed (pip install 'screening[bench]'); comparison skipped")
+        return
+    listing, pack, decision = zen_peer.write_case(rows, folder)
+    out = folder / f"zen-out-{rows}"
+    out.mkdir(exist_ok=True)
+    fc = floor_csv(listing, len(zen_peer.RULES), out)
+    common = ["--rules", str(pack), "--as-of", AS_OF.isoformat(), "-q", "--out", str(out / "ours")]
+    ours, ours_mem = whole_process(["run", str(listing), *common, "--engine", "vector", "--format", "csv"])
+    theirs, theirs_mem = whole_process([str(listing), str(out / "zen.csv"), str(decision)],
+                                       path=str(ROOT / "benchmarks" / "zen_peer.py"))
+    differ = zen_peer.compare(out / "zen.csv", out / "ours" / "results.csv")
+    print(f"\n## GoRules ZEN {version('zen-engine')}: {rows:,} candidates x {len(zen_peer.RULES)} generated rules, "
+          f"CSV in -> outcome CSV (outcomes that differ: {differ})")
+    print(f"floor csv {fc:.2f} s")
+    print(f"  whole: screen run --engine vector --format csv   {ours:7.2f} s   {ours / fc:6.1f}x csv floor   peak {ours_mem:,.0f} MiB")
+    print(f"  whole: ZEN evaluate_batch                       {theirs:7.2f} s   {theirs / fc:6.1f}x csv floor   peak {theirs_mem:,.0f} MiB")
+    print(f"  ZEN / screen: {theirs / ours:.2f} (above 1: screen is faster)")
+
+
+def version(name: str) -> str:
+    from importlib.metadata import version as installed
+    return installed(name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--pack", type=Path, default=ROOT / "rules" / "japan")
     parser.add_argument("--keep", type=Path, default=None, help="keep the generated lists here")
     parser.add_argument("--no-phases", action="store_true", help="whole processes only (large sizes)")
+    parser.add_argument("--zen", type=int, default=0, metavar="ROWS",
+                        help="also compare with GoRules ZEN at ROWS candidates (e.g. 100000)")
+    parser.add_argument("--dask", type=int, default=0, metavar="ROWS",
+                        help="also compare --engine dask (local cluster) with one process at ROWS candidates")
     args = parser.parse_args()
     from screening.pack.load import load_pack
     rules = len(load_pack(args.pack).rules)
@@ -176,6 +213,26 @@ def main() -> None:
                 continue
             s, mem = whole_process(["run", str(csv_path), *common, "--format", "json,csv", "--out", str(out / "jc")])
             print(f"  whole: csv in -> json,csv          {s:7.2f} s   {s / fc:6.1f}× csv floor       peak {mem:,.0f} MiB")
+        if args.zen:
+            versus_zen(args.zen, folder)
+        if args.dask:
+            versus_dask(args.dask, folder, args.pack)
+
+
+def versus_dask(rows: int, folder: Path, pack: Path) -> None:
+    """`--engine dask` on a local cluster (one worker per core) against one process, Parquet in -> parquet out."""
+    import pyarrow.parquet as pq
+    _, generated = generate(rows, folder)
+    parquet_path = folder / f"list-{rows}-groups.parquet"  # row groups of 100,000: a Dask task each
+    pq.write_table(pq.read_table(generated), parquet_path, row_group_size=100_000)
+    out = folder / f"dask-out-{rows}"
+    common = ["--rules", str(pack), "--as-of", AS_OF.isoformat(), "-q", "--format", "parquet"]
+    one, one_mem = whole_process(["run", str(parquet_path), *common, "--engine", "vector", "--out", str(out / "one")])
+    many, many_mem = whole_process(["run", str(parquet_path), *common, "--engine", "dask", "--out", str(out / "dask")])
+    print(f"\n## --engine dask vs one process: {rows:,} candidates, Parquet in -> parquet out ({os.cpu_count()} cores)")
+    print(f"  one process (vector, read in chunks)   {one:7.2f} s   peak {one_mem:,.0f} MiB")
+    print(f"  dask local cluster                     {many:7.2f} s   peak {many_mem:,.0f} MiB (client only)")
+    print(f"  dask / one process: {many / one:.2f}")
 
 
 if __name__ == "__main__":

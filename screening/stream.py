@@ -144,9 +144,6 @@ class _Run:
                 self.report("read + type", done, estimate)
                 if chunk.problems:
                     self.add_problems(chunk.problems, len(chunk.problems))
-                if "id" in chunk.frame.columns:
-                    ids = [None if _blank(v) else _text(v) for v in chunk.frame["id"].tolist()]
-                    hashes.append(_hash_ids(ids))
                 try:
                     table = type_chunk(chunk.frame, chunk.rows, pack.input_fields, self.file)
                 except InputError as exc:
@@ -154,6 +151,11 @@ class _Run:
                         raise  # the header is every chunk's: its problems once, as for a whole list
                     self.add_problems(exc.problems, exc.count)
                     table = None
+                if table is not None:  # typed ids are the raw cells as text (CONTRACT.md §4), already made
+                    typed = table.frame["id"]
+                    hashes.append(_hash_ids(typed.astype(object).where(typed.notna(), None).tolist()))
+                elif "id" in chunk.frame.columns:
+                    hashes.append(_hash_ids([None if _blank(v) else _text(v) for v in chunk.frame["id"].tolist()]))
                 if k == 0 and table is not None:
                     header_row = 1 if self.unit == "row" else None
                     misspelt = misspelt_columns(table.extra_columns, pack.input_fields, self.file, row=header_row)
@@ -186,6 +188,8 @@ class _Run:
                                        finance=result.finance)
                 done += len(trace)
                 self.report("write " + ",".join(self.formats), done, max(estimate, done))
+                del result, trace, table
+                _release_memory()
             self.duplicates(hashes)
             if self.problem_total:
                 raise InputError(self.problems, total=self.problem_total)
@@ -230,8 +234,14 @@ class _Run:
         self.add_problems(found, len(found))
 
 
-def _hash_ids(ids: list[str | None]) -> np.ndarray:
+def _release_memory() -> None:
+    """Hand the chunk's Arrow buffers back (pyarrow's pool keeps freed memory for reuse otherwise)."""
+    import pyarrow as pa
+    pa.default_memory_pool().release_unused()
+
+
+def _hash_ids(ids: Sequence[object]) -> np.ndarray:
     """A 64-bit hash per id (0 for an empty one, which is reported on its own)."""
-    values = pd.util.hash_array(np.array([i if i is not None else "" for i in ids], dtype=object))
+    values = pd.util.hash_array(np.array([str(i) if i is not None else "" for i in ids], dtype=object))
     values[np.array([i is None for i in ids], dtype=bool)] = 0
     return values

@@ -177,6 +177,33 @@ def test_floats_are_written_so_that_durable_parses_them() -> None:
     agree(resolved, rows_for(resolved, [{"irr": v} for v in (1e-08, 1e-07, 2e-07, 5e+20, 1e+20, -0.0)]))
 
 
+def test_events_are_written_as_the_event_json_of_their_values() -> None:
+    """The engine writes each event's text directly; it equals ``event_json(rule.event(...))``."""
+    resolved = load_pack(Path(__file__).parent.parent / "rules" / "japan").resolve(AS_OF)
+    compiled = DurableEngine().compile(resolved)
+    values = [{"irr": 1e-07, "sector": 'é"x', "taiwan_link": True, "amount": 2**70, "currency": "USD",
+               "announced_on": dt.date(2026, 1, 2), "funded_on": dt.date(2026, 2, 3), "partners": ("a",),
+               "guarantees": float("inf"), "equity": 3, "loans": 0.5},
+              {"irr": -0.0, "sector": None, "taiwan_link": False, "amount": 1.5e+300, "partners": ()}]
+    rows = rows_for(resolved, values)
+    constants = resolved.constants()
+    for i, row in enumerate(rows):
+        for rule in compiled.rules:
+            env = {**row, **constants}
+            assert durable_engine.event_writer(rule)(env, i) == event_json(rule.event(env, i)), rule.rule_id
+
+
+def test_packs_whose_rulesets_read_alike_post_their_own_fields() -> None:
+    """Two packs compile to the same rulesets (one loaded pack, reused) yet read other fields."""
+    first = with_rules(FIXTURES / "mini", ("irr >= 0.5", None))
+    second = with_rules(FIXTURES / "mini", ("equity >= 0.5", None))
+    assert [r["durable_rules"] for r in DurableEngine().compile_report(first)] == \
+        [r["durable_rules"] for r in DurableEngine().compile_report(second)]
+    values = [{"irr": 0.9, "equity": 0.1}, {"irr": 0.1, "equity": 0.9}]
+    assert DurableEngine().decide(first, rows_for(first, values)) == [["pass"], ["fail"]]
+    assert DurableEngine().decide(second, rows_for(second, values)) == [["fail"], ["pass"]]
+
+
 def test_infinity_compares_as_in_python_and_nan_is_refused_with_the_place() -> None:
     resolved = with_rules(FIXTURES / "mini", ("irr >= hurdle_rate", None), ("irr / equity < 1e+308", None))
     infinite = [{"irr": float("inf")}, {"irr": float("-inf")}, {"irr": 1e300, "equity": 1e-300}]

@@ -164,7 +164,7 @@ def screen_on_dask(candidates: str | Path, pack_dir: str | Path, as_of: dt.date,
     if path.is_file() and path.suffix.lower() != ".parquet":
         raise InputError([Problem("--engine dask reads a Parquet file or a Parquet dataset directory", file=source)])
     try:
-        frame = dd.read_parquet(str(path), dtype_backend="pyarrow")
+        frame = dd.read_parquet(str(path), dtype_backend="pyarrow", split_row_groups=True)  # a task per row group
     except Exception as exc:  # pyarrow / dask raise many types for a broken file
         raise InputError([Problem(f"cannot read Parquet: {exc}", file=source)]) from None
     pack = load_pack(pack_dir)

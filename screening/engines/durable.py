@@ -3,8 +3,15 @@
 The pack is compiled (:mod:`screening.engines.durable_compile`, pure data) into JSON rulesets
 registered on a synchronous host. One event per (candidate, rule) is posted into one session;
 the action of the one durable rule that matches records the outcome, and an event no rule
-matches (``MessageNotHandledException``) is ``missing``. Python only computes the lifted
-sub-expressions that go into the events.
+matches is ``missing``. Python only computes the lifted sub-expressions that go into the events.
+
+The events are posted, and the matched actions taken, through durable_rules' engine calls
+(``assert_event``, ``start_action_for_state``, ``complete_and_start_action``) rather than its
+``Host.post``: that path parses and re-serialises the session state around every action
+(``Closure``, ``Promise``, ``update_state``), which cost more than the matching itself; the
+screening actions read only the matched event and never change the state. Events are written
+as JSON text straight from the candidate's values (no dict per event). ``benchmarks/durable_engine.py``
+compares the engine with durable_rules' own ``Host.assert_fact`` and ``Host.post`` on the same rules.
 
 durable_rules facts this module works around (2.0.28, measured):
 
@@ -16,6 +23,9 @@ durable_rules facts this module works around (2.0.28, measured):
   :data:`RULES_PER_RULESET` rules; a ruleset allows 1024 sessions: one session serves all.
 * a ruleset that has seen an event is never wholly freed: compiled packs are cached by their
   JSON text, so screening the same pack again reuses its rulesets.
+* an event is consumed by the first durable rule it matches (one action per event, measured);
+  a fact stays and fires every rule it matches, but must be retracted after: one event per
+  (candidate, rule) remains the simplest exact form.
 
 This is the screening engine's only import of ``durable``; :class:`SyncHost`,
 :func:`unique_ruleset_name` and the JSON writers are public so that other durable users (the
@@ -24,6 +34,7 @@ approval flow) can share them.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import math
@@ -34,10 +45,11 @@ from collections.abc import Callable, Mapping, Sequence
 from durable import engine as _durable
 
 from screening.engines import OutcomeMatrix
-from screening.engines.durable_compile import KINDS, CompiledPack, compile_pack
+from screening.engines.durable_compile import KINDS, CompiledPack, CompiledRule, compile_pack
 from screening.pack.compiled import ResolvedPack
 
 MessageNotHandledException = _durable.MessageNotHandledException
+_engine = _durable.durable_rules_engine
 #: Pack rules per durable ruleset (each becomes up to three durable rules).
 RULES_PER_RULESET = 60
 #: Compiled packs whose rulesets are kept for reuse.
@@ -163,6 +175,53 @@ class _Recorder:
         return record
 
 
+class _Matched:
+    """What an action sees of a matched event (as durable's ``Closure``: ``c.m``)."""
+
+    __slots__ = ("m",)
+
+    def __init__(self, message: object) -> None:
+        self.m = message
+
+
+def _value_text(value: object) -> str:
+    """:func:`durable_json` of one event value, dates as day ordinals (``to_durable``)."""
+    if isinstance(value, str):
+        return _encode_string(value)  # type: ignore[no-any-return]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        text = repr(value)
+        if "e" not in text:
+            return text
+    elif isinstance(value, int) and -2**63 < value < 2**63:
+        return str(value)
+    elif isinstance(value, dt.date):
+        return str(value.toordinal())
+    return durable_json(value)
+
+
+def event_writer(rule: CompiledRule) -> Callable[[Mapping[str, object], int], str]:
+    """A function writing the JSON text of ``rule.event(env, i)`` directly (no dict in between)."""
+    head = '{"r":%d,"i":' % rule.index
+    fields = [(f',"{prop}":', name, prop in rule.list_fields) for prop, name in rule.fields.items()]
+    lifted = [(f',"{prop}":', item) for prop, item in rule.lifted.items()]
+
+    def write(env: Mapping[str, object], candidate: int) -> str:
+        parts = [head, str(candidate)]
+        for key, name, is_list in fields:
+            value = env.get(name)
+            if value is not None:
+                parts += (key, "true" if is_list else _value_text(value))
+        for key, item in lifted:
+            value = item.value(env)
+            if value is not None:
+                parts += (key, _value_text(value))
+        parts.append("}")
+        return "".join(parts)
+    return write
+
+
 class _LoadedPack:
     """A compiled pack's rulesets, registered on their own host, with a recorder for the actions."""
 
@@ -171,6 +230,7 @@ class _LoadedPack:
         self.recorder = _Recorder()
         self.lock = threading.Lock()
         self.names: list[str] = []
+        self.actions: list[dict[str, Callable[[object], None]]] = []
         self.closed = False
         for definition, text in zip(compiled.rulesets(), texts, strict=True):
             name = unique_ruleset_name("screen")
@@ -181,6 +241,7 @@ class _LoadedPack:
                 actions[rule_name] = self.recorder.action(*((int(key[1:]), kind) if kind else (-1, "na")))
             self.host.add_ruleset(name, actions, text)
             self.names.append(name)
+            self.actions.append(actions)
 
     def close(self) -> None:
         """Free the rulesets (durable keeps a session's memory even so; see the module docstring)."""
@@ -194,34 +255,67 @@ class _LoadedPack:
         """Post one event per (row, rule) and collect what the actions recorded; defects raise."""
         recorder = self.recorder
         recorder.outcomes, recorder.errors = {}, []
-        ruleset_of = {r: self.names[c] for c, chunk in enumerate(compiled.chunks) for r in chunk}
-        targets = [(rule, ruleset_of[rule.index]) for rule in compiled.rules]
+        outcomes = recorder.outcomes
+        chunk_of = {r: c for c, chunk in enumerate(compiled.chunks) for r in chunk}
+        handles = [self.host.get_ruleset(name)._handle for name in self.names]
+        # written from ``compiled`` itself: packs whose rulesets read alike share this loaded pack,
+        # but their events carry other fields
+        targets = [(rule, event_writer(rule), handles[chunk_of[rule.index]], self.actions[chunk_of[rule.index]])
+                   for rule in compiled.rules]
+        assert_event = _engine.assert_event
         for i, row in enumerate(rows):
             env = {**row, **constants}
-            for rule, name in targets:
-                where = f"candidate {i + 1} ({row.get('id')}), rule '{rule.rule_id}'"
+            for rule, write, handle, actions in targets:
                 try:
-                    text = event_json(rule.event(env, i))
+                    text = write(env, i)
                 except ValueError as exc:
-                    raise ValueError(f"{where}: {exc}; screen it with --engine vector or reference") from exc
-                before = len(recorder.outcomes)
-                try:
-                    self.host.post_text(name, text)
-                    handled = True
-                except MessageNotHandledException:
+                    raise ValueError(f"{_where(i, row, rule)}: {exc}; screen it with --engine vector or reference") from exc
+                before = len(outcomes)
+                code, state = assert_event(handle, text)
+                if code == 1:  # no durable rule matched: missing
                     handled = False
+                elif code == 0 or code == 3:
+                    handled = True
+                    _take_actions(handle, state if code == 0 else 0, actions)
+                else:
+                    raise RuntimeError(f"durable_rules refused the event of {_where(i, row, rule)} (code {code})")
                 if recorder.errors:
-                    raise RuntimeError(f"durable_rules action failed, {where}: {'; '.join(recorder.errors)}")
-                recorded = len(recorder.outcomes) - before
+                    raise RuntimeError(f"durable_rules action failed, {_where(i, row, rule)}: {'; '.join(recorder.errors)}")
+                recorded = len(outcomes) - before
                 if recorded != int(handled):
-                    raise RuntimeError(f"durable_rules {'matched' if handled else 'refused'} the event of {where} "
-                                       f"but its actions recorded {recorded} outcomes")
+                    raise RuntimeError(f"durable_rules {'matched' if handled else 'refused'} the event of "
+                                       f"{_where(i, row, rule)} but its actions recorded {recorded} outcomes")
         for name in self.names:
             state = self.host.get_state(name, "0")
             if "exception" in state:
                 raise RuntimeError(f"durable_rules session reports an error: {state['exception']}")
         width = len(compiled.rules)
         return [[recorder.outcomes.get((i, r), "missing") for r in range(width)] for i in range(len(rows))]
+
+
+def _where(i: int, row: Mapping[str, object], rule: CompiledRule) -> str:
+    return f"candidate {i + 1} ({row.get('id')}), rule '{rule.rule_id}'"
+
+
+def _take_actions(handle: int, state: int, actions: Mapping[str, Callable[[object], None]]) -> None:
+    """Run the actions durable started for a posted event, as ``Ruleset.do_actions`` does, but
+    without reading or writing the session state (the screening actions do not change it).
+
+    An action that raises is a defect that the caller sees as a missing record (as
+    ``Promise.run`` swallows it into the state); durable's own errors propagate.
+    """
+    started = _engine.start_action_for_state(handle, state)
+    if not started:
+        return
+    message = started[1]
+    while message:
+        for name, matched in json.loads(message).items():
+            try:
+                actions[name](_Matched(matched["m"] if isinstance(matched, dict) and "m" in matched else matched))
+            except BaseException:  # noqa: BLE001,S110 - counted by the caller: recorded != matched
+                pass
+            break
+        message = _engine.complete_and_start_action(handle, state)
 
 
 _cache: OrderedDict[tuple[str, ...], _LoadedPack] = OrderedDict()

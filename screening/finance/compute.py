@@ -100,12 +100,14 @@ def compute_finance(resolved: ResolvedPack, ids: Sequence[str], columns: Mapping
     sources: list[str] = []
     given = cashflows.by_candidate if cashflows is not None else {}
     n = len(ids)
+    absent = [None] * n
+    profile = [columns.get(name, absent) for name in PROFILE_FIELDS]  # looked up once, not per candidate
     for i, cid in enumerate(ids):
         if cid in given:
             series.append(given[cid])
             sources.append("cashflows")
             continue
-        flows = profile_flows(*(columns.get(name, [None] * n)[i] for name in PROFILE_FIELDS)) if not problems else None
+        flows = profile_flows(*(values[i] for values in profile)) if not problems else None
         series.append(flows or [])
         sources.append("profile" if flows else "none")
     arrays = _terms(resolved, ids, terms, problems)

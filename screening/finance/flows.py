@@ -91,13 +91,15 @@ def profile_flows(capex: object, annual_cash: object, cash_growth: object, life_
 def check_profile(ids: Sequence[str], columns: Mapping[str, Sequence[object]]) -> list[Problem]:
     """Profile values the waterfall cannot use (negative money, a life of no or too many years)."""
     problems = []
+    absent = [None] * len(ids)  # one list for every absent column (not one per candidate: that was quadratic)
+    capex, annual, lives = (columns.get(name, absent) for name in ("capex", "annual_cash", "life_years"))
     for i, cid in enumerate(ids):
-        for name in ("capex", "annual_cash"):
-            v = columns.get(name, [None] * len(ids))[i]
+        for name, values in (("capex", capex), ("annual_cash", annual)):
+            v = values[i]
             if v is not None and float(v) < 0:  # type: ignore[arg-type]
                 problems.append(Problem(f"candidate '{cid}': {name} {v} is negative (money out is capex, "
                                         "money in is annual_cash)", column=name))
-        life = columns.get("life_years", [None] * len(ids))[i]
+        life = lives[i]
         if life is not None and not 1 <= int(life) <= MAX_LIFE_YEARS:  # type: ignore[call-overload]
             problems.append(Problem(f"candidate '{cid}': life_years {life} is not between 1 and {MAX_LIFE_YEARS}",
                                     column="life_years"))
