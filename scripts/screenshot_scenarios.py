@@ -1,13 +1,13 @@
 """Regenerate docs/scenarios.png: the first wave's scenario report as a negotiator sees it.
 
-    python scripts/screenshot_scenarios.py [--out docs/scenarios.png] [--size 1280,1700] [--draws 10000]
+    python scripts/screenshot_scenarios.py [--out docs/scenarios.png] [--size 1280,2300] [--draws 10000]
 
-Runs `screen scenarios candidates/first_wave.csv --rules rules/japan --spec
-candidates/first_wave_scenarios.yaml --cashflows candidates/first_wave_cashflows.csv --format html`
-when rules/japan computes finance fields and that file exists; otherwise (the first wave has no
-public return or rating, so every draw would be incomplete) the edge cases with
-candidates/edge_cases_scenarios.yaml. `--list`/`--spec` choose others. The page is photographed
-with headless Chromium, as scripts/screenshot_report.py does; without Chromium it says so and stops.
+Runs `screen scenarios candidates/first_wave.csv --rules rules/japan --cashflows
+candidates/first_wave_cashflows.csv --spec candidates/first_wave_scenarios.yaml --format html`
+(issue 13's demo: capex overruns scale the invested flows, yields the cash, and Tokyo's floor
+reads Japan's own IRR). `--list`/`--spec` choose others (then without the cash flows). The page is
+photographed with headless Chromium, as scripts/screenshot_report.py does; without Chromium it
+says so and stops.
 """
 
 from __future__ import annotations
@@ -29,13 +29,8 @@ CASHFLOWS = ROOT / "candidates" / "first_wave_cashflows.csv"
 
 
 def default_inputs() -> tuple[str, str, list[str]]:
-    """(list, spec, extra arguments) for the screenshot: the first wave with its cash flows when the
-    pack computes finance fields, else the edge cases."""
-    from screening.pack.load import load_pack
-
-    if getattr(load_pack(ROOT / "rules" / "japan"), "finance", None) is not None and CASHFLOWS.exists():
-        return "candidates/first_wave.csv", "candidates/first_wave_scenarios.yaml", ["--cashflows", str(CASHFLOWS)]
-    return "candidates/edge_cases.csv", "candidates/edge_cases_scenarios.yaml", []
+    """(list, spec, extra arguments) for the screenshot: the first wave with its cash flows."""
+    return "candidates/first_wave.csv", "candidates/first_wave_scenarios.yaml", ["--cashflows", str(CASHFLOWS)]
 
 
 def scenarios_html(out_dir: Path, draws: int, listed: str, spec: str, extra: list[str]) -> Path:
@@ -51,7 +46,7 @@ def scenarios_html(out_dir: Path, draws: int, listed: str, spec: str, extra: lis
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "scenarios.png")
-    parser.add_argument("--size", default="1280,1700", help="window width,height in pixels")
+    parser.add_argument("--size", default="1280,2300", help="window width,height in pixels")
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--list", help="candidate list (default: see above)")
     parser.add_argument("--spec", help="scenario spec (default: see above)")

@@ -273,7 +273,7 @@ def test_html_report_has_bars_histogram_floor_and_deciding_rule(tmp_path: Path) 
     assert c.deciding_rule == "return-floor" and within(c.rules["return-floor"]["fail"], 0.5, 500)
     page = scenarios_html(result)
     assert page.count("<svg") == 2 and "<script" not in page
-    assert "floor min_irr = 5.0%" in page and "Fails most often on <b>Projected return clears Tokyo" in page
+    assert "floor min_irr = 5.00%" in page and "Fails most often on <b>Projected return clears Tokyo" in page
     assert "assumption" in page and f"{share_text(c.verdicts['eligible'])}" in page
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,31 @@ def test_premium_table_is_proved_whole_by_check() -> None:
     done = cli("check", "rules/framework", "--strict")
     assert done.returncode == 0, done.stderr
     assert "no overlaps under 'unique', no uncovered inputs" in done.stdout
+
+
+def test_first_wave_scenarios_report_a_negotiator_can_read(tmp_path: Path) -> None:
+    # issue 13's done-when command (fewer draws): capex overruns scale the invested flows, yields the cash
+    done = cli("scenarios", "candidates/first_wave.csv", "--rules", "rules/japan", "--cashflows", FLOWS,
+               "--spec", "candidates/first_wave_scenarios.yaml", "--draws", "600", "--as-of", "2026-03-01",
+               "--format", "html", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    data = json.loads((tmp_path / "scenarios.json").read_text())
+    assert sorted(data["run"]["vary"]) == ["cashflows.cash", "cashflows.invest"]
+    assert all("assumption" in v["source"] for v in data["run"]["vary"].values())
+    by = {c["id"]: c for c in data["candidates"]}
+    for c in by.values():
+        irr = c["finance"]["japan_irr"]
+        assert irr["p5"] < irr["p50"] < irr["p95"]  # the flows really move from draw to draw
+    # at the listed figures Georgia clears Tokyo's floor; with costs high and yields short it mostly does not
+    georgia = by["georgia-synthetic-diamond"]
+    assert georgia["baseline"] == "incomplete" and 0.5 < georgia["verdicts"]["ineligible"] < 1
+    assert georgia["deciding_rule"] == "return-floor"
+    # Ohio and Texas fail in every draw, so the package is empty exactly when Georgia fails too
+    assert by["ohio-gas-9gw"]["verdicts"]["ineligible"] == 1.0
+    assert data["portfolio"]["empty_scope"] == georgia["verdicts"]["ineligible"]
+    raw = (tmp_path / "scenarios.html").read_text()
+    assert "<script" not in raw
+    page = unescape(raw)
+    assert "Japan's own IRR (japan_irr) over the draws" in page and "floor deemed_rate = 5.25%" in page
+    assert "floor deemed_rate = 5.00%" in page  # Georgia's 20 years: the base band
+    assert "every investment flow (capex)" in page and "no candidate is left in scope" in page

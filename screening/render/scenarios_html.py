@@ -13,7 +13,17 @@ from html import escape
 import numpy as np
 
 from screening.outcomes import VERDICTS
-from screening.render.scenarios_out import band, deciding_text, headline, headline_field, number, portfolio_line, share
+from screening.render.scenarios_out import (
+    band,
+    deciding_text,
+    floor_number,
+    headline,
+    headline_field,
+    label,
+    number,
+    portfolio_line,
+    share,
+)
 from screening.render.svg import COLORS
 from screening.scenarios.result import CandidateScenario, ScenarioResult
 
@@ -69,7 +79,7 @@ def histogram(name: str, samples: np.ndarray, floor: dict[str, object] | None, w
     passes = str(floor.get("passes", ">=")) if floor else ">="
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
              f'aria-label="Histogram of {escape(name)} over the draws">',
-             f'<text x="{pad_l}" y="14" font-size="12" font-weight="600">{escape(name)} over the draws</text>']
+             f'<text x="{pad_l}" y="14" font-size="12" font-weight="600">{escape(title_of(name))} over the draws</text>']
     for k, count in enumerate(counts.tolist()):
         if not count:
             continue
@@ -87,17 +97,22 @@ def histogram(name: str, samples: np.ndarray, floor: dict[str, object] | None, w
                      f'{escape(number(name, v))}</text>')
     if line is not None and floor is not None:
         lx = x(line)
-        label = f"floor {number(name, line)}" if len(str(floor["threshold"])) > 18 else \
-            f"floor {floor['threshold']} = {number(name, line)}"
+        label = f"floor {floor_number(name, line)}" if len(str(floor["threshold"])) > 18 else \
+            f"floor {floor['threshold']} = {floor_number(name, line)}"
         anchor = "start" if lx < width * 0.6 else "end"
         dx = 4 if anchor == "start" else -4
         parts.append(f'<line x1="{lx:.1f}" y1="{pad_t - 4}" x2="{lx:.1f}" y2="{base_y}" stroke="#1d2330" '
                      f'stroke-width="1.5" stroke-dasharray="4 3"><title>{escape(str(floor["threshold"]))} = '
-                     f'{escape(number(name, line))} (rule {escape(str(floor["rule"]))})</title></line>')
+                     f'{escape(floor_number(name, line))} (rule {escape(str(floor["rule"]))})</title></line>')
         parts.append(f'<text x="{lx + dx:.1f}" y="{base_y + 26}" font-size="11" font-weight="600" '
                      f'text-anchor="{anchor}">{escape(label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def title_of(name: str) -> str:
+    """``Japan's own IRR (japan_irr)``; a field without a label by its name."""
+    return name if label(name) == name else f"{label(name)} ({name})"
 
 
 def scenarios_html(result: ScenarioResult) -> str:
@@ -126,5 +141,5 @@ def scenarios_html(result: ScenarioResult) -> str:
         })
     floor = next((c.floors[field] for c in result.candidates if field in c.floors), None) if field else None
     return render_template("scenarios.html.j2", r=result, run=result.run, headline=headline(result), cards=cards,
-                           field=field, floor=floor, verdicts=VERDICTS, share=share, number=number,
+                           field=field, floor=floor, verdicts=VERDICTS, share=share, number=number, label=label,
                            portfolio_line=portfolio_line(result) if result.portfolio is not None else None)

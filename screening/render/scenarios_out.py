@@ -54,7 +54,7 @@ def number(name: str, value: object) -> str:
 def band(name: str, stats: dict[str, object]) -> str:
     """``p50 (p5–p95)``, or ``missing`` when no draw has a value."""
     if stats.get("p50") is None:
-        return "missing"
+        return "never, in any draw" if name == "japan_made_whole_on" else "missing"
     text = f"{number(name, stats['p50'])} ({number(name, stats['p5'])} – {number(name, stats['p95'])})"
     missing = float(stats.get("missing") or 0.0)  # type: ignore[arg-type]
     return text + (f", missing in {share(missing)}" if missing else "")
@@ -65,6 +65,24 @@ def deciding_text(result: ScenarioResult, c: CandidateScenario) -> str:
     if c.deciding_rule is None:
         return "—"
     return f"{c.deciding_rule} ({share(c.rules[c.deciding_rule]['fail'])} of draws)"
+
+
+#: What a negotiator calls the finance fields and the cash-flow streams (the reports show the name too).
+LABELS = {"japan_irr": "Japan's own IRR", "project_irr": "the project's IRR", "japan_multiple": "Japan's multiple",
+          "japan_made_whole_on": "the date Japan is made whole", "us_share_of_cash": "the US share of the cash",
+          "cashflows.invest": "every investment flow (capex)", "cashflows.cash": "every year's distributable cash"}
+
+
+def label(name: str) -> str:
+    """``Japan's own IRR`` for ``japan_irr``; the name itself when it has no label."""
+    return LABELS.get(name, name)
+
+
+def floor_number(name: str, value: object) -> str:
+    """A floor as the rule reads it: rates to the basis point (5.25%, where the axis says 5.3%)."""
+    if name in PERCENT_FIELDS and isinstance(value, float):
+        return f"{value:.2%}"
+    return number(name, value)
 
 
 #: The finance field a report puts first (the terminal column, the HTML histogram), in order of preference.
@@ -122,8 +140,11 @@ def portfolio_line(result: ScenarioResult) -> str:
     rules = p["rules"]
     worst = max(rules, key=lambda r: rules[r]["fail"], default=None)  # type: ignore[call-overload, index]
     tail = f"; fails most often on {worst} ({share(rules[worst]['fail'])})" if worst and rules[worst]["fail"] else ""  # type: ignore[index]
-    return (f"Package ({p['scope']} candidates): within limits in {share(v['within_limits'])} of draws, over limits in "  # type: ignore[index]
-            f"{share(v['over_limits'])}, incomplete in {share(v['incomplete'])}{tail}")  # type: ignore[index]
+    empty = float(p.get("empty_scope") or 0.0)  # type: ignore[arg-type]
+    note = (f"no candidate is left in scope in {share(empty)} of draws (so no package remains to exceed a limit); "
+            if empty else "")
+    return (f"Package ({p['scope']} candidates): {note}within limits in {share(v['within_limits'])} of draws, over "  # type: ignore[index]
+            f"limits in {share(v['over_limits'])}, incomplete in {share(v['incomplete'])}{tail}")  # type: ignore[index]
 
 
 CSV_COLUMNS = ["candidate_id", "section", "name", "measure", "value"]

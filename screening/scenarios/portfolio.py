@@ -97,6 +97,7 @@ class DrawPortfolio:
             "rules": {rule.id: {name: int((codes[:, j] == k).sum()) / self.draws for k, name in enumerate(OUTCOME_NAMES)}
                       for j, rule in enumerate(self.rules)},
             "candidates_in_scope": spread(self.size.astype(np.float64), np.zeros(self.draws, dtype=bool), self.draws),
+            "empty_scope": int((self.size == 0).sum()) / self.draws,
             "aggregates": {key: spread(v, m, self.draws) for key, (v, m) in columns.items()},
         }
 
