@@ -108,6 +108,7 @@ def finance_text(trace, start: int, stop: int):  # noqa: ANN001, ANN201 - Trace 
     text = np.full(stop - start, ', "finance": {', dtype=object)
     for k, (name, kind) in enumerate(FINANCE_FIELDS.items()):
         raw = trace.frame[name].iloc[start:stop].tolist()
+        values: list[object]
         if kind == "date":
             values = [None if v is None or v is na else dt.date.fromordinal(int(v)).isoformat() for v in raw]
         else:
