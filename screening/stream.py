@@ -15,7 +15,6 @@ those of the one-piece path (tests/test_stream.py).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -100,7 +99,14 @@ def screen_in_chunks(candidates: str | Path, pack: RulePack, as_of: dt.date, *, 
     if sum(len(c.rows) + len(c.problems) for c in peeked) <= enough:
         return None
     return _Run(path, pack, as_of, out_dir, formats, messages, strict_columns, report, chunk_rows).go(
-        itertools.chain(peeked, chunks), known)
+        _replay(peeked, chunks), known)
+
+
+def _replay(peeked: list[RawChunk], rest: Iterator[RawChunk]) -> Iterator[RawChunk]:
+    """The chunks read ahead, then the rest; each read-ahead chunk is let go once handed out."""
+    while peeked:
+        yield peeked.pop(0)
+    yield from rest
 
 
 class _Run:

@@ -49,7 +49,10 @@ def test_a_wrong_extends_path_is_one_problem_at_its_line(tmp_path: Path) -> None
     (tmp_path / "framework" / "pack.yaml").write_text('pack: framework\nversion: "1"\nfields:\n  id: {type: string}\n')
     folder = _pack(tmp_path, 'pack: child\nversion: "1"\nextends: [../framwork]\ndrop: [some-rule]\n'
                    'rules:\n  - {id: a, title: A, category: return, source: s, require: "irr >= hurdle_rate"}\n'
-                   'tests:\n  - {name: t, candidate: {id: x, irr: 1}, expect: {outcomes: {a: pass, b: fail}}}\n')
+                   '  - {id: b, replaces: true, title: B, category: sector, source: s, require: "tier == 1"}\n'
+                   'tables:\n  tier:\n    inputs: {sector: sector}\n    output: integer\n'
+                   '    rows: [{sector: "energy, metals", then: 1}]\n    else: 2\n'
+                   'tests:\n  - {name: t, candidate: {id: x, irr: 1, colour: red}, expect: {outcomes: {a: pass, c: fail}}}\n')
     problems = _problems(_check(folder))
     assert problems == [f"p/pack.yaml:3 extends: '../framwork': {tmp_path.resolve() / 'framwork'} is not a folder "
                         "(paths are relative to this pack's folder); did you mean '../framework'?"], problems

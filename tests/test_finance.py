@@ -221,3 +221,71 @@ def test_vectorised_equals_the_loop(batch):
         assert water.japan_receipts[i, :len(flows)] == pytest.approx([s.japan for s in loop.steps], rel=1e-9, abs=1e-9)
         assert water.balance[i, :len(flows)] == pytest.approx([s.balance for s in loop.steps], rel=1e-9, abs=1e-9)
         assert_same(loop, {k: v[i] for k, v in fields.items()})
+
+
+# --- the fast paths: long-form input, blocks of candidates, flipped signs --------------------
+
+def test_from_columns_equals_from_lists_whatever_the_row_order():
+    flows = [[(D(2021, 1, 1), 100.0, 0.0), (D(2022, 1, 1), 0.0, 60.0), (D(2023, 3, 1), 5.0, 70.0)],
+             [],
+             [(D(2020, 6, 1), 50.0, 0.0), (D(2021, 6, 1), 0.0, 80.0)]]
+    want = FlowMatrix.from_lists(flows)
+    rows = [(i, d.toordinal() - D(1970, 1, 1).toordinal(), v, c) for i, s in enumerate(flows) for d, v, c in s]
+    rows = rows[::-1]  # any order: sorted by candidate then date on the way in
+    got = FlowMatrix.from_columns(*(np.array(col) for col in zip(*rows)), 3)
+    for name in ("days", "invest", "cash", "count"):
+        assert getattr(got, name).tolist() == getattr(want, name).tolist(), name
+    assert got.days[1].tolist() == [0, 0, 0] and got.days[2].tolist()[-1] == got.days[2].tolist()[1]  # padding repeats the last date
+
+
+@settings(max_examples=10, derandomize=True, deadline=None)
+@given(st.lists(cases(), min_size=1, max_size=9))
+def test_blocks_of_candidates_give_the_same_fields(batch):
+    from screening.finance.waterfall import fields_by_block
+    series = [flows for flows, _ in batch]
+    terms = Terms(*(np.array([t[i] for _, t in batch]) for i in range(4)))
+    matrix = FlowMatrix.from_lists(series)
+    whole = finance_fields(run_waterfall(matrix, terms))
+    blocks = fields_by_block(matrix, terms, block=2)
+    for name, values in whole.items():
+        # a block whose candidates share their dates takes the XIRR's shared-dates route: the
+        # same root to the last few digits
+        assert np.allclose(values, blocks[name], rtol=1e-12, atol=1e-15, equal_nan=True), name
+
+
+def test_vector_xirr_when_money_comes_in_first_and_out_over_several_dates():
+    # a loan seen from the lender's side (in, then out) and a project built over three years
+    days = np.array([[18000, 18365, 18730, 19095, 19460]] * 3)
+    amounts = np.array([[100.0, -30.0, -30.0, -30.0, -30.0],
+                        [-40.0, -40.0, -30.0, 50.0, 90.0],
+                        [0.0, -10.0, 0.0, 4.0, 9.0]])
+    got = xirr_rows(days, amounts)
+    for i in range(3):
+        dates = [D(1970, 1, 1) + dt.timedelta(days=int(d)) for d in days[i]]
+        assert got[i] == pytest.approx(xirr(dates, amounts[i].tolist()), rel=1e-8, abs=1e-9), i
+    assert sign_changes(amounts).tolist() == [1, 1, 1]
+
+
+def test_from_columns_square_input_takes_the_short_way_to_the_same_matrix():
+    # every candidate has the same number of dates, in order: no sort and no scatter
+    candidate = np.repeat(np.arange(3), 4)
+    days = np.tile(np.array([18000, 18365, 18730, 19095]), 3) + np.repeat(np.array([0, 10, 20]), 4)
+    invest = np.where(np.tile(np.arange(4), 3) == 0, 100.0, 0.0)
+    cash = np.tile(np.array([0.0, 30.0, 40.0, 50.0]), 3)
+    square = FlowMatrix.from_columns(candidate, days, invest, cash, 3)
+    shuffled = np.random.default_rng(0).permutation(12)
+    scattered = FlowMatrix.from_columns(candidate[shuffled], days[shuffled], invest[shuffled], cash[shuffled], 3)
+    for name in ("days", "invest", "cash", "count"):
+        assert getattr(square, name).tolist() == getattr(scattered, name).tolist(), name
+    assert square.days.flags["F_CONTIGUOUS"] and square.count.tolist() == [4, 4, 4]
+
+
+def test_xirr_over_more_rows_than_a_block_equals_row_by_row():
+    from screening.finance import xirr as x
+    rng = np.random.default_rng(11)
+    n = x.BLOCK + 7
+    days = np.tile(np.array([18000, 18365, 18730, 19095]), (n, 1))
+    amounts = np.column_stack([-rng.uniform(50, 100, n), rng.uniform(0, 60, (n, 3))])
+    got = xirr_rows(days, amounts)
+    for i in (0, x.BLOCK - 1, x.BLOCK, n - 1):
+        assert got[i] == pytest.approx(x.xirr_one(days[i], amounts[i]), rel=1e-8, abs=1e-9), i

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -27,6 +29,20 @@ MAX_LIFE_YEARS = 200
 Flow = tuple[dt.date, float, float]  # (date, invest, cash)
 
 
+def _ordinal(date: dt.date) -> int:
+    return date.toordinal() - EPOCH_ORDINAL
+
+
+def by_date(matrix: np.ndarray) -> np.ndarray:
+    """A candidates x dates matrix as a dates x candidates array whose rows are contiguous: a view
+    when the matrix is laid out dates-major (as :class:`FlowMatrix` and the waterfall keep theirs,
+    and any block of candidates of them), else a copy."""
+    view = matrix.T
+    if view.ndim == 2 and (view.shape[1] <= 1 or view.strides[1] == view.itemsize):
+        return view
+    return np.ascontiguousarray(view)
+
+
 @dataclass
 class FlowMatrix:
     """Flows of n candidates on up to p dates each.
@@ -35,6 +51,9 @@ class FlowMatrix:
         days: int64, n x p, days since 1970-01-01; padding repeats the last real date.
         invest, cash: float64, n x p; 0 in padding.
         count: per candidate, how many real dates it has (0 = no flows: finance missing).
+
+    The matrices built here are laid out dates-major in memory (Fortran order): a date's values
+    across candidates are contiguous, which is the order the waterfall walks them in.
     """
 
     days: np.ndarray
@@ -46,22 +65,65 @@ class FlowMatrix:
     def from_lists(cls, series: Sequence[Sequence[Flow]]) -> "FlowMatrix":
         """From per-candidate lists of (date, invest, cash), each sorted by date with unique dates."""
         n = len(series)
-        p = max((len(s) for s in series), default=0) or 1
-        days = np.zeros((n, p), dtype=np.int64)
-        invest = np.zeros((n, p))
-        cash = np.zeros((n, p))
-        count = np.zeros(n, dtype=np.int64)
-        for i, flows in enumerate(series):
-            k = len(flows)
-            count[i] = k
-            if not k:
-                continue
-            ords = [d.toordinal() - EPOCH_ORDINAL for d, _, _ in flows]
-            days[i, :k] = ords
-            days[i, k:] = ords[-1]
-            invest[i, :k] = [v for _, v, _ in flows]
-            cash[i, :k] = [c for _, _, c in flows]
-        return cls(days, invest, cash, count)
+        count = np.fromiter(map(len, series), dtype=np.int64, count=n)
+        flat = list(chain.from_iterable(series))
+        days = np.fromiter(map(_ordinal, map(itemgetter(0), flat)), dtype=np.int64, count=len(flat))
+        invest = np.fromiter(map(itemgetter(1), flat), dtype=np.float64, count=len(flat))
+        cash = np.fromiter(map(itemgetter(2), flat), dtype=np.float64, count=len(flat))
+        return cls.from_columns(np.repeat(np.arange(n), count), days, invest, cash, n)
+
+    @classmethod
+    def from_columns(cls, candidate: np.ndarray, days: np.ndarray, invest: np.ndarray, cash: np.ndarray,
+                     n: int) -> "FlowMatrix":
+        """From long-form columns (one entry per candidate and date; ``candidate`` indexes 0 ... n-1,
+        ``days`` counts days since 1970), with no loop over candidates: entries are put in
+        candidate then date order (already so for flows read in that order) and scattered into
+        the dates x candidates arrays. A candidate's dates must be unique."""
+        candidate, days = np.asarray(candidate, dtype=np.int64), np.asarray(days, dtype=np.int64)
+        invest, cash = np.asarray(invest, dtype=np.float64), np.asarray(cash, dtype=np.float64)
+        square = cls._square(candidate, days, invest, cash, n)
+        if square is not None:
+            return square
+        if len(days) > 1:
+            span = int(days.max()) - int(days.min()) + 1
+            key = candidate * span + (days - days.min())
+            if not bool(np.all(key[1:] > key[:-1])):
+                order = np.argsort(key, kind="stable")
+                candidate, days, invest, cash = candidate[order], days[order], invest[order], cash[order]
+        count = np.bincount(candidate, minlength=n).astype(np.int64)
+        p = max(int(count.max()) if n else 0, 1)
+        starts = np.cumsum(count) - count
+        at = (np.arange(len(candidate)) - starts[candidate]) * n + candidate  # flat index in dates x candidates
+        filled = count > 0
+        last = np.zeros(n, dtype=np.int64)
+        last[filled] = days[starts[filled] + count[filled] - 1]
+        day_m = np.empty((p, n), dtype=np.int64)
+        day_m[:] = last  # padding repeats the last real date
+        invest_m, cash_m = np.zeros((p, n)), np.zeros((p, n))
+        for matrix, values in ((day_m, days), (invest_m, invest), (cash_m, cash)):
+            matrix.reshape(-1)[at] = values
+        return cls(day_m.T, invest_m.T, cash_m.T, count)
+
+    @classmethod
+    def _square(cls, candidate: np.ndarray, days: np.ndarray, invest: np.ndarray, cash: np.ndarray,
+                n: int) -> "FlowMatrix | None":
+        """The common case without sorting or scattering: every candidate has the same number of
+        dates, in candidate then date order (checked with boolean arrays only). None otherwise."""
+        if not n or len(candidate) % n or not len(candidate):
+            return None
+        p = len(candidate) // n
+        grid = candidate.reshape(n, p)
+        if not bool((grid == np.arange(n)[:, None]).all()):
+            return None
+        dates = days.reshape(n, p)
+        if p > 1 and not bool((dates[:, 1:] > dates[:, :-1]).all()):
+            return None
+        day_m, invest_m, cash_m = (np.ascontiguousarray(x.reshape(n, p).T).T for x in (days, invest, cash))
+        return cls(day_m, invest_m, cash_m, np.full(n, p, dtype=np.int64))
+
+    def take(self, rows: slice | np.ndarray) -> "FlowMatrix":
+        """The flows of some candidates (a slice keeps the dates-major layout without a copy)."""
+        return FlowMatrix(self.days[rows], self.invest[rows], self.cash[rows], self.count[rows])
 
     def dates(self, i: int) -> list[dt.date]:
         return [dt.date.fromordinal(int(d) + EPOCH_ORDINAL) for d in self.days[i, :self.count[i]]]

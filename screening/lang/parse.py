@@ -80,30 +80,47 @@ def parse_expression(source: str, *, aggregates: bool = False) -> n.Node:
     return node
 
 
+#: Python operators outside the language that have a word in it.
+_BINOP_HINTS = {
+    ast.BitAnd: "`&` is not allowed: write `and`", ast.BitOr: "`|` is not allowed: write `or`",
+    ast.Mod: "`%` is not allowed: write a percentage as a fraction (5% is 0.05)",
+}
+
 #: Operators of other languages that authors write by habit, and what to write instead.
 _FOREIGN = (("=>", ">="), ("=<", "<="), ("&&", "and"), ("||", "or"), ("<>", "!="), ("===", "=="))
 
 
 def foreign_operator(text: str) -> tuple[str, str] | None:
     """A message for the first operator from another language (``=>``, ``&&``, ``||``, ``!x``,
-    a single ``=``) outside string literals, or None. Only asked after a syntax error."""
+    ``AND``, a single ``=``, ``5%``) outside string literals, or None. Only asked after a syntax error."""
     code = _outside_strings(text)
-    found: list[tuple[int, str, str]] = []
+    found: list[tuple[int, str]] = []
+
+    def instead(at: int, wrong: str, right: str) -> None:
+        found.append((at, f"`{wrong}` is not an operator here (column {at + 1}): write `{right}`"))
+
     for wrong, right in _FOREIGN:
         at = code.find(wrong)
         if at >= 0:
-            found.append((at, wrong, right))
+            instead(at, wrong, right)
+    for word in re.finditer(r"\b(AND|OR|NOT|And|Or|Not)\b", code):
+        instead(word.start(), word.group(0), word.group(0).lower())
     bang = re.search(r"!(?!=)", code)
     if bang:
-        found.append((bang.start(), "!", "not"))
+        instead(bang.start(), "!", "not")
     for single in re.finditer(r"(?<![=!<>])=(?![=<>])", code):
         if not re.search(r"\bwhere\s*$", code[:single.start()]):  # total(x, where=cond) is right
-            found.append((single.start(), "=", "=="))
+            instead(single.start(), "=", "==")
             break
+    percent = re.search(r"(\d+(?:\.\d+)?)\s*%", code)
+    if percent:
+        fraction = f"{float(percent.group(1)) / 100:.10g}"
+        found.append((percent.start(), f"`{percent.group(0)}` (column {percent.start() + 1}): write a percentage "
+                                        f"as a fraction, `{fraction}`"))
     if not found:
         return None
-    at, wrong, right = min(found)
-    return (f"`{wrong}` is not an operator here (column {at + 1}): write `{right}`", text[at:at + 20])
+    at, message = min(found)
+    return message, text[at:at + 20]
 
 
 def _outside_strings(text: str) -> str:
@@ -184,7 +201,8 @@ class _Builder:
         if isinstance(node, ast.BinOp):
             op = _ARITH.get(type(node.op))
             if op is None:
-                return self.fail(f"operator '{type(node.op).__name__}' is not allowed (only + - * /)", node)
+                return self.fail(_BINOP_HINTS.get(type(node.op), f"operator '{type(node.op).__name__}' is not allowed")
+                                 + " (only + - * /)", node)
             return n.Arith(op, self.build(node.left), self.build(node.right), text=text)
         if isinstance(node, ast.IfExp):
             return n.IfElse(self.build(node.test), self.build(node.body), self.build(node.orelse), text=text)
@@ -195,6 +213,9 @@ class _Builder:
         if isinstance(node, ast.Call):
             return self._call(node, text)
         what = _DESCRIBE.get(type(node), type(node).__name__)
+        if isinstance(node, (ast.Tuple, ast.Set)):
+            return self.fail(f"{what} is not allowed: write a list in square brackets, e.g. "
+                             f"[{', '.join(self.seg(e) for e in node.elts)}]", node)
         return self.fail(f"{what} is not allowed", node)
 
     def _compare(self, node: ast.Compare, text: str) -> n.Node:

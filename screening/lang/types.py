@@ -109,7 +109,7 @@ class _Checker:
             if node.id in self.names:
                 return self.names[node.id]
             close = difflib.get_close_matches(node.id, list(self.names), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = f"; did you mean '{close[0]}'?" if close else f"; if you meant the text, quote it: '{node.id}'"
             return self.err(f"unknown name '{node.id}' (not a declared field or parameter){hint}", node)
         if isinstance(node, n.Compare):
             return self._compare(node)

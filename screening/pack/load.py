@@ -44,6 +44,10 @@ from screening.pack.yamlio import YamlDoc, read_yaml
 from screening.tables.compile import OUTPUT_TYPES, PackTable, TableSource, compile_table, read_table
 
 
+def _quiet(message: str, place: Place | None = None, column: str | None = None) -> None:
+    """Drop a problem that is only a consequence of an extended pack that did not load."""
+
+
 def load_pack(path: str | Path) -> RulePack:
     """Load and validate the pack in folder ``path``.
 
@@ -60,6 +64,9 @@ class _Loader:
         self.index_maps: dict[str, dict[str, list[int]]] = {}
         # names whose definitions were invalid: not reported again as unknown names
         self.lenient: set[str] = set()
+        # ids of rules that were invalid: tests that name them are not told they are unknown
+        # (kept apart from ``lenient``: a rule id is not a name an expression can read)
+        self.lenient_rules: set[str] = set()
         # rules and derived fields dropped for invalid keys or values: their expressions are still checked
         self.dropped: list[tuple[YamlDoc, tuple[object, ...], dict]] = []
 
@@ -93,7 +100,7 @@ class _Loader:
                 maps[section] = [i for i in range(len(value)) if i not in keys]
                 for i in keys:
                     if section == "rules" and isinstance(value[i], dict):  # type: ignore[call-overload, index]
-                        self.lenient.add(str(value[i].get("id")))  # type: ignore[call-overload, index]
+                        self.lenient_rules.add(str(value[i].get("id")))  # type: ignore[call-overload, index]
                 data[section] = [value[i] for i in maps[section]]
         try:
             pf = PackFile.model_validate(data)
@@ -277,7 +284,7 @@ class _Loader:
                     self.err(f"rule '{rspec.id}' is both defined here and dropped in the header", place)
                 rule = self._compile_rule(rspec, doc, i, header.pack or "")
                 if rule is None:
-                    self.lenient.add(rspec.id)  # reported once: tests that name it are not told it is unknown
+                    self.lenient_rules.add(rspec.id)  # reported once: tests that name it are not told it is unknown
                     continue
                 if rule.id in prule_ids:
                     self.err(f"rule '{rule.id}' replaces an inherited portfolio rule: a rule about one candidate "
@@ -290,7 +297,7 @@ class _Loader:
                 else:
                     rule_at[rule.id] = len(rules)
                     rules.append(rule)
-                    note_replacing(rule, None, notes, self.err)
+                    note_replacing(rule, None, notes, self.err if not base_broken else _quiet)
             if pf.portfolio is not None:
                 if pf.portfolio.scope is not None:
                     here = Place(doc.file, doc.line_of(("portfolio", "scope")))
@@ -309,7 +316,7 @@ class _Loader:
                         continue
                     rule = self._compile_rule(rspec, doc, i, header.pack or "", prefix=("portfolio", "rules"))
                     if rule is None:
-                        self.lenient.add(rspec.id)
+                        self.lenient_rules.add(rspec.id)
                         continue
                     if any(r.id == rule.id for r in prules):
                         prules = [rule if r.id == rule.id else r for r in prules]
@@ -317,7 +324,7 @@ class _Loader:
                         note_replacing(rule, base_rules[rule.id], notes, self.err)
                     else:
                         prules.append(rule)
-                        note_replacing(rule, None, notes, self.err)
+                        note_replacing(rule, None, notes, self.err if not base_broken else _quiet)
             for j, case in enumerate(pf.tests):
                 place = Place(doc.file, doc.line_of(("tests", self._orig(doc, "tests", j))))
                 if case.name in test_names:
@@ -368,12 +375,14 @@ class _Loader:
             names = OpenScope(names)
         constants = set(params) | {"as_of"}
         tables = {}
-        for name, src in table_sources.items():
+        for name, src in table_sources.items() if not base_broken else []:  # checked once extends is fixed
             compiled = compile_table(src, names, constants, self.problems.append)
             if compiled is not None:
                 tables[name] = compiled
             else:
                 self.lenient.add(name)
+        if base_broken:
+            self.lenient.update(table_sources)
         derive_order = self._compile_derived(fields, names, tables)
         if finance is not None:
             self._check_finance(finance, fields, names)
@@ -395,7 +404,7 @@ class _Loader:
                 if rid in portfolio_ids:
                     self.err(f"test '{t.case.name}' expects '{rid}' under 'outcomes', but it is a portfolio rule: "
                              "write it under expect: {portfolio: {outcomes: ...}}", at("outcomes", rid))
-                elif rid not in rule_ids and rid not in self.lenient:
+                elif rid not in rule_ids and rid not in self.lenient_rules:
                     self.err(f"test '{t.case.name}' expects an outcome of unknown rule '{rid}'"
                              + did_you_mean(rid, rule_ids), at("outcomes", rid))
             expect_p = t.case.expect.portfolio
@@ -404,7 +413,7 @@ class _Loader:
                     self.err(f"test '{t.case.name}' expects a portfolio, but the pack has no portfolio rules",
                              at("portfolio"))
                 for rid in (expect_p.outcomes or {}):
-                    if rid not in portfolio_ids and rid not in self.lenient:
+                    if rid not in portfolio_ids and rid not in self.lenient_rules:
                         self.err(f"test '{t.case.name}' expects an outcome of unknown portfolio rule '{rid}'"
                                  + did_you_mean(rid, portfolio_ids), at("portfolio", "outcomes", rid))
         for doc, _ in parsed:

@@ -25,7 +25,7 @@ from screening.engines.vector_eval import FrameEvaluator
 from screening.finance.compute import TERM_RANGES
 from screening.finance.flows import EPOCH_ORDINAL, MAX_LIFE_YEARS, CashFlows, FlowMatrix, anniversary
 from screening.finance.names import FINANCE_FIELDS
-from screening.finance.waterfall import Terms, finance_fields, run_waterfall
+from screening.finance.waterfall import Terms, fields_by_block
 from screening.pack.compiled import ResolvedPack
 
 
@@ -57,9 +57,9 @@ class DrawFinance:
             invest = invest * factors["invest"][:, None]
         if "cash" in factors:
             cash = cash * factors["cash"][:, None]
-        water = run_waterfall(FlowMatrix(flows.days, invest, cash, flows.count), self._terms(resolved, frame))
+        fields = fields_by_block(FlowMatrix(flows.days, invest, cash, flows.count), self._terms(resolved, frame))
         out = {}
-        for name, values in finance_fields(water).items():
+        for name, values in fields.items():
             if FINANCE_FIELDS[name] == "date":
                 mask = values < 0
                 out[name] = Col("date", np.where(mask, 0, values + EPOCH_ORDINAL).astype(np.int64), mask)
