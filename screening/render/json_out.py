@@ -89,13 +89,30 @@ def candidate_lines(result: RunResult, start: int, stop: int) -> list[str]:
 
 
 def finance_text(trace, start: int, stop: int):  # noqa: ANN001, ANN201 - Trace -> numpy object array
-    """``, "finance": {...}`` per candidate (CONTRACT §9), or nothing without a finance section."""
+    """``, "finance": {...}`` per candidate (CONTRACT §9), or nothing without a finance section.
+
+    Built a field at a time over the column (as :func:`screening.outcomes.finance_values` reads
+    each candidate's fields: dates from their ordinals, numbers as floats, missing as null).
+    """
+    import datetime as dt
+
     import numpy as np
 
-    from screening.outcomes import finance_values
+    from screening.explain_columns import encode_values
+    from screening.finance.names import FINANCE_FIELDS
+    from screening.outcomes import pd_NA
 
     if trace.resolved.pack.finance is None:
         return ""
-    from screening.explain import jsonable
-    return np.array([', "finance": ' + _encode({k: jsonable(v) for k, v in finance_values(trace, i).items()})  # type: ignore[union-attr]
-                     for i in range(start, stop)], dtype=object)
+    na = pd_NA()
+    text = np.full(stop - start, ', "finance": {', dtype=object)
+    for k, (name, kind) in enumerate(FINANCE_FIELDS.items()):
+        raw = trace.frame[name].iloc[start:stop].tolist()
+        values: list[object]
+        if kind == "date":
+            values = [None if v is None or v is na else dt.date.fromordinal(int(v)).isoformat() for v in raw]
+        else:
+            values = [None if v is None or v is na else float(v) for v in raw]
+        text = text + ((", " if k else "") + _encode(name) + ": ") + np.array(encode_values(values), dtype=object)
+    return text + "}"
+
