@@ -42,6 +42,17 @@ def guarded(func: Callable[[], T]) -> T:
         raise _fail(exc) from None
 
 
+def out_folder(path: Path) -> Path:
+    """``--out``: refused up front (exit 2) when it, or a folder on its way, is an existing file."""
+    for place in (path, *path.parents):
+        if place.exists():
+            if not place.is_dir():
+                what = "is a file" if place == path else f"cannot be made: {place} is a file"
+                raise _fail([Problem(f"output folder {path} {what}; give a folder with --out", column="--out")])
+            break
+    return path
+
+
 def parse_date(text: str | None, option: str) -> dt.date:
     if text is None:
         return dt.date.today()

@@ -11,7 +11,7 @@ from typing import Callable, List, Optional
 
 import typer
 
-from screening.cli.common import CASHFLOWS_HELP, _fail, guarded, load, out, parse_date
+from screening.cli.common import CASHFLOWS_HELP, _fail, guarded, load, out, out_folder, parse_date
 
 DEFAULT_OUT = Path("reports/out")
 COMPARE_FORMATS = ("json", "csv", "md", "html", "xlsx")
@@ -36,7 +36,7 @@ def compare(
     candidates: Path = typer.Argument(..., help="Candidate list: CSV, XLSX, JSON, JSONL or Parquet."),
     rules: List[Path] = typer.Option(..., "--rules", "-r", help="Two rule packs: --rules A --rules B."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date YYYY-MM-DD (default: today)."),
-    out_dir: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for compare.{json,csv,md,html,xlsx}."),
+    out_dir: Path = typer.Option(DEFAULT_OUT, "--out", callback=out_folder, help="Folder for compare.{json,csv,md,html,xlsx}."),
     formats: str = typer.Option("json,csv,md", "--format", help="Comma-separated: json,csv,md,html,xlsx."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
     engine: str = typer.Option("auto", "--engine", help="auto | durable | vector | reference."),
@@ -81,7 +81,7 @@ def sweep(
     hi: float = typer.Option(..., "--to", help="Highest value of the parameter."),
     steps: int = typer.Option(50, "--steps", help="Grid steps for the eligible counts (breakpoints are exact anyway)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date YYYY-MM-DD (default: today)."),
-    out_dir: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for sweep.svg and sweep.{json,csv,md,html}."),
+    out_dir: Path = typer.Option(DEFAULT_OUT, "--out", callback=out_folder, help="Folder for sweep.svg and sweep.{json,csv,md,html}."),
     formats: str = typer.Option("json", "--format",
                                 help="Comma-separated: json,csv,md,html (sweep.svg is always written)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),

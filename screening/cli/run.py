@@ -19,6 +19,7 @@ from screening.cli.common import (
     guarded,
     load,
     out,
+    out_folder,
     parse_date,
     parse_formats,
 )
@@ -29,7 +30,7 @@ def run(
     candidates: Path = typer.Argument(..., help="Candidate list: CSV, XLSX, JSON, JSONL or Parquet."),
     rules: Path = typer.Option(..., "--rules", "-r", help="Rule pack folder."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Screening date YYYY-MM-DD (default: today)."),
-    out_dir: Path = typer.Option(Path(DEFAULT_OUT), "--out", help="Folder for the result files."),
+    out_dir: Path = typer.Option(Path(DEFAULT_OUT), "--out", callback=out_folder, help="Folder for the result files."),
     formats: str = typer.Option(DEFAULT_FORMATS, "--format", help="Comma-separated: json,csv,md,html,xlsx,parquet."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Exit 1 if any candidate is ineligible (or incomplete)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 import typer
 
-from screening.cli.common import DEFAULT_OUT, _fail, _flow_values, _progress_bar, guarded, out, parse_date
+from screening.cli.common import DEFAULT_OUT, _fail, _flow_values, _progress_bar, guarded, out, out_folder, parse_date
 from screening.errors import InputError, Problem
 
 SCENARIO_FORMATS = ("json", "csv", "md", "html")
@@ -35,7 +35,7 @@ def scenarios(
     cashflows: Optional[Path] = typer.Option(None, "--cashflows",
                                              help="Cash flows (candidate_id, date, invest, cash) for the pack's finance fields."),
     db: Optional[Path] = typer.Option(None, "--db", help="Approval-flow record: exposes stage, stage_since, deadline."),
-    out_dir: Path = typer.Option(Path(DEFAULT_OUT), "--out", help="Folder for scenarios.json (and md/html/csv)."),
+    out_dir: Path = typer.Option(Path(DEFAULT_OUT), "--out", callback=out_folder, help="Folder for scenarios.json (and md/html/csv)."),
     formats: str = typer.Option("json", "--format", help="Comma-separated: json,csv,md,html (json is always written)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: the first)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the files written."),
