@@ -208,13 +208,16 @@ def read_cashflows(path: str | Path, known_ids: Sequence[str], *, sheet: str | N
     known = set(known_ids)
     first: dict[tuple[str, dt.date], int] = {}
     by_candidate: dict[str, list[Flow]] = {}
+    # one object array per column, read once: indexing the frame per cell (raw[name].iat[k]) made a
+    # 2.4-million-row file take 50 s of a 70 s run
+    columns = {name: raw[name].to_numpy(dtype=object) for name in COLUMNS}
     for k, row in enumerate(rows):
-        cells = {name: _parse(raw[name].iat[k], specs[name], name, row, problems) for name in COLUMNS}
+        cells = {name: _parse(columns[name][k], specs[name], name, row, problems) for name in COLUMNS}
         cid, date = cells["candidate_id"], cells["date"]
         for name in ("invest", "cash"):
             v = cells[name]
             if v is not None and v < 0:  # type: ignore[operator]
-                problems.add(f"{name} {raw[name].iat[k]!r} is negative (put money in the project under invest, "
+                problems.add(f"{name} {columns[name][k]!r} is negative (put money in the project under invest, "
                              "distributable cash under cash)", row=row, column=name)
         if cid is not None and cid not in known:
             problems.add(f"unknown candidate {cid!r}: not in the candidate list", row=row, column="candidate_id")
