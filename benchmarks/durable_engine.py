@@ -20,9 +20,7 @@ evaluator. No timed test depends on it; figures go to the README by hand, with t
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import importlib.util
 import os
 import platform
 import sys
@@ -32,20 +30,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _lists import synthetic_list  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 1)
 
 
 def synthetic(rows: int, folder: Path) -> Path:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    path = folder / f"list-{rows}.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=module.COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(module.synthetic_rows(rows, 7))
-    return path
+    return synthetic_list(rows, folder)
 
 
 def peer(compiled, messages: list[tuple[int, dict]], facts: bool) -> float:  # noqa: ANN001 - CompiledPack

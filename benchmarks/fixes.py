@@ -14,9 +14,7 @@ on it; figures go to the README by hand, with the date and machine.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import importlib.util
 import os
 import platform
 import sys
@@ -26,20 +24,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _lists import synthetic_list  # noqa: E402
 
 AS_OF = dt.date(2026, 3, 1)
 
 
 def generate(rows: int, folder: Path) -> Path:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    path = folder / f"list-{rows}.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=module.COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(module.synthetic_rows(rows, 7))
-    return path
+    return synthetic_list(rows, folder)
 
 
 def one_run(path: Path, pack_dir: Path, out: Path, general_fixes: bool) -> tuple[float, int, int]:
