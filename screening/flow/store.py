@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -64,6 +65,9 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 
+BUSY_SECONDS = 60.0  # how long opening or writing the record waits for another process
+
+
 def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     """Open (and migrate) the record; WAL mode, synchronous FULL, a generous busy timeout."""
     p = Path(path)
@@ -71,14 +75,30 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
         raise InputError([Problem("no approval-flow record here; record events with `screen flow apply` first",
                                   file=str(path))])
     p.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = sqlite3.connect(p, timeout=60, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.execute("PRAGMA synchronous=FULL")
-        migrate(con)
-    except sqlite3.DatabaseError as exc:
-        raise InputError([Problem(f"not a usable approval-flow record: {exc}", file=str(path))]) from None
-    return con
+    # Two processes opening a new record at once: switching it to WAL (and the first migration)
+    # can be refused with "database is locked" at once, without SQLite's busy handler waiting, so
+    # the whole opening is retried with a growing pause for as long as the busy timeout.
+    deadline = time.monotonic() + BUSY_SECONDS
+    pause = 0.02
+    while True:
+        con = None
+        try:
+            con = sqlite3.connect(p, timeout=BUSY_SECONDS, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=FULL")
+            migrate(con)
+            return con
+        except sqlite3.OperationalError as exc:
+            if con is not None:
+                con.close()
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise InputError([Problem(f"not a usable approval-flow record: {exc}", file=str(path))]) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+        except sqlite3.DatabaseError as exc:
+            if con is not None:
+                con.close()
+            raise InputError([Problem(f"not a usable approval-flow record: {exc}", file=str(path))]) from None
 
 
 def migrate(con: sqlite3.Connection) -> None:
