@@ -208,16 +208,8 @@ def _derivation(pack: RulePack, name: str) -> str | None:
 
 
 def names_reached(rule: PackRule, pack: RulePack) -> list[str]:
-    """Names a rule reads, directly or through derived fields, in first-seen order."""
-    seen: dict[str, None] = {}
-    stack = list(rule.names())
-    while stack:
-        name = stack.pop(0)
-        if name in seen:
-            continue
-        seen[name] = None
-        stack.extend(pack.derived_reads(name))  # through derived fields and decision tables
-    return list(seen)
+    """Names a rule reads, directly or through derived fields and decision tables, in first-seen order."""
+    return pack.reached(rule.names())
 
 
 def compare_runs(a: RunResult, b: RunResult, pack_a: ResolvedPack, pack_b: ResolvedPack) -> Comparison:

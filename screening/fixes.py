@@ -355,15 +355,7 @@ def reads_closure(rule: PackRule, pack: RulePack) -> tuple[str, ...]:
     finance names, parameters (through derived fields and tables, condition and ``applies_if``)."""
     cache = pack.__dict__.setdefault("_reads_closure", {})
     if rule.id not in cache:
-        seen: dict[str, None] = {}
-        stack = list(rule.names())
-        while stack:
-            name = stack.pop()
-            if name in seen:
-                continue
-            seen[name] = None
-            stack.extend(pack.derived_reads(name))
-        cache[rule.id] = tuple(x for x in seen if x not in pack.derive_order)
+        cache[rule.id] = tuple(x for x in pack.reached(rule.names()) if x not in pack.derive_order)
     return cache[rule.id]  # type: ignore[no-any-return]
 
 

@@ -7,8 +7,9 @@ It knows nothing of any engine.
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from screening.errors import InputError, Problem
 from screening.finance.names import FINANCE_FIELDS
@@ -181,13 +182,26 @@ class RulePack:
     #: remarks that are not problems (a rule replacing an inherited one without ``replaces: true``)
     notes: list[Problem] = field(default_factory=list)
 
+    finance: PackFinance | None = None
+
     def derived_reads(self, name: str) -> list[str]:
         """The names a derived field's expression or a table's inputs and cells read."""
         if name in self.tables:
             return self.tables[name].names()
         f = self.fields.get(name)
         return f.derive.names() if f is not None and f.derive is not None else []
-    finance: PackFinance | None = None
+
+    def reached(self, names: Iterable[str]) -> list[str]:
+        """``names`` and every name they read through derived fields and decision tables, in
+        first-seen (breadth-first) order."""
+        seen: dict[str, None] = {}
+        queue = deque(names)
+        while queue:
+            name = queue.popleft()
+            if name not in seen:
+                seen[name] = None
+                queue.extend(self.derived_reads(name))
+        return list(seen)
 
     def rule(self, rule_id: str) -> PackRule:
         for r in [*self.rules, *self.portfolio_rules]:
