@@ -37,10 +37,6 @@ from _lists import synthetic_list  # noqa: E402
 AS_OF = dt.date(2026, 3, 1)
 
 
-def synthetic(rows: int, folder: Path) -> Path:
-    return synthetic_list(rows, folder)
-
-
 def peer(compiled, messages: list[tuple[int, dict]], facts: bool) -> float:  # noqa: ANN001 - CompiledPack
     """Seconds for durable_rules' own host API to take ``messages`` (as facts or as events)."""
     from screening.engines import durable as d
@@ -86,7 +82,7 @@ def main() -> None:
           f"{os.cpu_count()} cores · Python {platform.python_version()} · pack {args.pack.name} "
           f"({len(pack.rules)} rules) · {args.rows:,} candidates")
     with tempfile.TemporaryDirectory() as tmp:
-        table = read_candidates(synthetic(args.rows, Path(tmp)), pack.input_fields)
+        table = read_candidates(synthetic_list(args.rows, Path(tmp)), pack.input_fields)
     frame = with_derived_frame(resolved, candidate_frame(resolved, table))
     rows = records(frame, field_kinds(resolved))
     engine = DurableEngine()

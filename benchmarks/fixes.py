@@ -31,10 +31,6 @@ from _lists import synthetic_list  # noqa: E402
 AS_OF = dt.date(2026, 3, 1)
 
 
-def generate(rows: int, folder: Path) -> Path:
-    return synthetic_list(rows, folder)
-
-
 def one_run(path: Path, pack_dir: Path, out: Path, general_fixes: bool) -> tuple[float, int, int]:
     """(seconds, fixes found, remedies found) of read + screen + write json,csv,md."""
     from screening.candidates import read_candidates
@@ -65,7 +61,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for rows in args.rows:
-            path = generate(rows, folder)
+            path = synthetic_list(rows, folder)
             timings: dict[bool, float] = {}
             found: dict[bool, tuple[int, int]] = {}
             for _ in range(args.repeat):
