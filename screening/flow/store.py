@@ -88,17 +88,14 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
             con.execute("PRAGMA synchronous=FULL")
             migrate(con)
             return con
-        except sqlite3.OperationalError as exc:
-            if con is not None:
-                con.close()
-            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
-                raise InputError([Problem(f"not a usable approval-flow record: {exc}", file=str(path))]) from None
-            time.sleep(pause)
-            pause = min(pause * 2, 1.0)
         except sqlite3.DatabaseError as exc:
             if con is not None:
                 con.close()
-            raise InputError([Problem(f"not a usable approval-flow record: {exc}", file=str(path))]) from None
+            locked = isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+            if not locked or time.monotonic() + pause > deadline:
+                raise InputError([Problem(f"not a usable approval-flow record: {exc}", file=str(path))]) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
 
 def migrate(con: sqlite3.Connection) -> None:
