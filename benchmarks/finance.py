@@ -7,18 +7,21 @@ Builds a seeded synthetic book (one investment, sometimes two tranches, then yea
 long-form table (candidate, date, invest, cash: what a cash-flow file holds). Each side gets the
 book in its own form, built before its clock starts: the plain loop
 (:mod:`screening.finance.loop`, the oracle the tests use: a Python waterfall and two pyxirr calls
-per candidate) gets per-candidate lists of (date, invest, cash); the vectorised path
-(:func:`screening.finance.waterfall.fields_by_block`: numpy waterfall + batch XIRR) gets the
-candidates x dates arrays. The headline is the ratio of those two times. Also printed: the time
-to build the arrays from the long-form table (and from the lists), the vectorised path's phases
-(each timed on its own over all candidates), pyxirr alone (one call per row, the floor any
-per-row XIRR has), and the agreement of the two sides on every field of every candidate.
+per candidate) gets per-candidate lists of (date, invest, cash); the compiled path
+(:func:`screening.finance.kernel.compute`: the waterfall and both XIRRs per candidate, numba)
+gets the candidates x dates arrays. The headline is the ratio of those two times, with the
+compiled path on one thread (the loop's one core) and on every core of the machine. Also
+printed: the first call (loading the compiled code from numba's cache, or compiling it on a new
+machine), the time to build the arrays from the long-form table (and from the lists), pyxirr
+alone (one call per row, the floor any per-row XIRR has), and the agreement of the two sides on
+every field of every candidate (made-whole dates must be identical).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import sys
 import time
@@ -30,10 +33,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from screening.finance.flows import EPOCH_ORDINAL, FlowMatrix, anniversary, by_date  # noqa: E402
+from screening.finance.flows import EPOCH_ORDINAL, FlowMatrix, anniversary  # noqa: E402
+from screening.finance.kernel import compute, xirr_one  # noqa: E402
 from screening.finance.loop import waterfall_one  # noqa: E402
-from screening.finance.waterfall import Terms, Waterfall, as_python, fields_by_block, run_waterfall  # noqa: E402
-from screening.finance.xirr import elapsed_days, xirr_by_date, xirr_one  # noqa: E402
+from screening.finance.waterfall import Terms, as_python  # noqa: E402
 
 Book = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # candidate, days since 1970, invest, cash
 
@@ -94,8 +97,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=100_000)
     parser.add_argument("--years", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--repeat", type=int, default=5, help="runs of the vectorised path (median and least reported)")
-    parser.add_argument("--no-pyxirr", action="store_true", help="skip timing pyxirr alone (two calls per candidate)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of the compiled path (median and least reported)")
+    parser.add_argument("--no-pyxirr", action="store_true", help="skip timing pyxirr alone (one call per candidate, doubled)")
     args = parser.parse_args()
     n = args.candidates
     book = synthetic_book(n, args.years, args.seed)
@@ -116,37 +119,29 @@ def main() -> None:
     matrix = columns.result
     assert isinstance(matrix, FlowMatrix)
     arrays = Terms.constant(n, *terms)
-    first = Clock(lambda: fields_by_block(matrix, arrays))
-    vector = Clock(lambda: fields_by_block(matrix, arrays), args.repeat)
-    print(f"vectorised (numpy waterfall + batch XIRR)             {vector}  = {vector.ratio(loop)} the loop "
-          f"(median of {args.repeat}; the first run {first}, {first.ratio(loop)})")
-    print(f"least disturbed: loop {loop_least:.3f} s (10 x its fastest tenth), vectorised {vector.least:.3f} s "
-          f"(its fastest run) = {loop_least / vector.least:,.0f}x")
+    cores = os.cpu_count() or 1
+    first = Clock(lambda: compute(matrix, arrays, threads=1))
+    vector = Clock(lambda: compute(matrix, arrays, threads=1).fields, args.repeat)
+    print(f"compiled, one thread (waterfall + two XIRRs per candidate) {vector}  = {vector.ratio(loop)} the loop "
+          f"(median of {args.repeat}; the first call, loading or compiling the code: {first})")
+    threaded = Clock(lambda: compute(matrix, arrays).fields, args.repeat)
+    print(f"compiled, {cores} threads (this machine's cores)          {threaded}  = {threaded.ratio(loop)} the loop")
+    print(f"least disturbed: loop {loop_least:.3f} s (10 x its fastest tenth), compiled {vector.least:.3f} s on one "
+          f"thread = {loop_least / vector.least:,.0f}x, {threaded.least:.3f} s on {cores} = "
+          f"{loop_least / threaded.least:,.0f}x")
     lists = Clock(lambda: FlowMatrix.from_lists(series))
     print(f"  + building the candidates x dates arrays: from the long-form table {columns}; "
           f"from the loop's lists {lists}")
 
-    water = Clock(lambda: run_waterfall(matrix, arrays), args.repeat).result
-    assert isinstance(water, Waterfall)
-    days = by_date(matrix.days)
-    project = by_date(matrix.cash) - by_date(matrix.invest)
-    japan = by_date(water.japan_receipts) - by_date(water.funded)
-    elapsed = elapsed_days(days)
-    phases = [Clock(lambda: run_waterfall(matrix, arrays), args.repeat),
-              Clock(lambda: xirr_by_date(days, project, elapsed), args.repeat),
-              Clock(lambda: xirr_by_date(days, japan, elapsed), args.repeat)]
-    print("  phases, each over all candidates at once (CPU s): waterfall {:.3f}, project XIRR {:.3f}, "
-          "Japan's XIRR {:.3f}".format(*(c.cpu for c in phases)))
-
     if not args.no_pyxirr:
-        rows_days, rows_project, rows_japan = days.T, project.T, japan.T
+        days = matrix.days
+        project = matrix.cash - matrix.invest
         start = time.perf_counter()
         for i in range(n):
-            xirr_one(rows_days[i], rows_project[i])
-            xirr_one(rows_days[i], rows_japan[i])
-        pyxirr_s = time.perf_counter() - start
+            xirr_one(days[i], project[i])
+        pyxirr_s = 2 * (time.perf_counter() - start)
         print(f"pyxirr alone, one call per row (2 XIRRs/candidate)    {pyxirr_s:.2f} s  "
-              f"({pyxirr_s / vector.wall:,.0f}x the whole vectorised path)")
+              f"({pyxirr_s / vector.wall:,.0f}x the whole compiled path on one thread)")
 
     assert isinstance(vector.result, dict) and isinstance(loop.result, list)
     got = as_python(vector.result)
@@ -164,7 +159,10 @@ def main() -> None:
     made = sum(v["japan_made_whole_on"] is not None for v in loop_fields)
     print(f"agreement: largest relative difference {worst:.1e}; made-whole dates equal for {dates_equal:,}/{n:,} "
           f"(made whole within the flows: {made:,})")
-    assert worst < 1e-8 and dates_equal == n
+    assert isinstance(threaded.result, dict)
+    same = all(np.array_equal(vector.result[k], threaded.result[k], equal_nan=True) for k in vector.result)
+    print(f"threads: {'the same fields as one thread, bit for bit' if same else 'DIFFERENT from one thread'}")
+    assert worst < 1e-8 and dates_equal == n and same
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The waterfall (CONTRACT.md §9): hand-computed cases, the stylised check, properties, XIRR.
 
-Every hand-computed case runs through both the plain loop (the oracle) and the vectorised path.
+Every hand-computed case runs through both the plain loop (the oracle) and the compiled path.
 Dates start on 2021-01-01 so that each year is 365 days and the growth factor is exactly
 (1 + deemed_rate) per year.
 """
@@ -15,19 +15,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from screening.finance import kernel, waterfall
 from screening.finance.flows import FlowMatrix, profile_flows
+from screening.finance.kernel import sign_changes, xirr_rows
 from screening.finance.loop import waterfall_one, xirr
-from screening.finance.waterfall import Terms, as_python, finance_fields, run_waterfall
-from screening.finance.xirr import sign_changes, xirr_rows
+from screening.finance.waterfall import Terms, Waterfall, as_python, finance_fields
 
 D = dt.date
 
 
+def compiled(flows: FlowMatrix, terms: Terms) -> Waterfall:
+    """The compiled kernel's waterfall, whatever the list's length (a short list's run would take the loop)."""
+    done = kernel.compute(flows, terms, keep=True)
+    return Waterfall(flows, done.fields, done.receipts, done.balance)
+
+
 def both(flows, deemed=0.10, share=1.0, before=0.5, after=0.9):
-    """(loop result, vectorised fields, vectorised waterfall) for one candidate."""
+    """(loop result, compiled fields, compiled waterfall) for one candidate."""
     loop = waterfall_one(flows, deemed, share, before, after)
     matrix = FlowMatrix.from_lists([flows])
-    water = run_waterfall(matrix, Terms.constant(1, deemed, share, before, after))
+    water = compiled(matrix, Terms.constant(1, deemed, share, before, after))
     fields = {k: v[0] for k, v in as_python(finance_fields(water)).items()}
     return loop, fields, water
 
@@ -214,12 +221,13 @@ def test_receipts_add_up_to_the_cash_and_japan_gets_its_half_before_recovery(cas
 def test_vectorised_equals_the_loop(batch):
     series = [flows for flows, _ in batch]
     terms = Terms(*(np.array([t[i] for _, t in batch]) for i in range(4)))
-    water = run_waterfall(FlowMatrix.from_lists(series), terms)
+    water = compiled(FlowMatrix.from_lists(series), terms)
     fields = as_python(finance_fields(water))
     for i, (flows, t) in enumerate(batch):
         loop = waterfall_one(flows, *t)
-        assert water.japan_receipts[i, :len(flows)] == pytest.approx([s.japan for s in loop.steps], rel=1e-9, abs=1e-9)
-        assert water.balance[i, :len(flows)] == pytest.approx([s.balance for s in loop.steps], rel=1e-9, abs=1e-9)
+        # the split is the loop's operations in the loop's order: equal to the last bit
+        assert water.japan_receipts[i, :len(flows)].tolist() == [s.japan for s in loop.steps]
+        assert water.balance[i, :len(flows)].tolist() == [s.balance for s in loop.steps]
         assert_same(loop, {k: v[i] for k, v in fields.items()})
 
 
@@ -238,19 +246,41 @@ def test_from_columns_equals_from_lists_whatever_the_row_order():
     assert got.days[1].tolist() == [0, 0, 0] and got.days[2].tolist()[-1] == got.days[2].tolist()[1]  # padding repeats the last date
 
 
+@settings(max_examples=20, derandomize=True, deadline=None)
+@given(st.lists(cases(), min_size=1, max_size=9))
+def test_a_short_list_by_the_loop_and_a_long_one_compiled_agree(batch):
+    series = [flows for flows, _ in batch]
+    terms = Terms(*(np.array([t[i] for _, t in batch]) for i in range(4)))
+    terms.deemed_rate[0] = np.nan  # a missing term: Japan's fields missing on both paths
+    matrix = FlowMatrix.from_lists(series)
+    short = waterfall.compute(matrix, terms, keep=True)
+    saved, waterfall.COMPILED_FROM = waterfall.COMPILED_FROM, 1
+    try:
+        long = waterfall.compute(matrix, terms, keep=True)
+    finally:
+        waterfall.COMPILED_FROM = saved
+    for name in ("japan_made_whole_on", "japan_multiple", "us_share_of_cash"):  # the split: bit for bit
+        assert np.array_equal(short.fields[name], long.fields[name], equal_nan=True), name
+    assert np.array_equal(short.receipts, long.receipts) and np.array_equal(short.balance, long.balance)
+    for name in ("project_irr", "japan_irr"):  # pyxirr against the kernel's solver: the same root
+        assert np.array_equal(np.isnan(short.fields[name]), np.isnan(long.fields[name])), name
+        assert np.allclose(short.fields[name], long.fields[name], rtol=1e-6, atol=1e-9, equal_nan=True), name
+
+
 @settings(max_examples=10, derandomize=True, deadline=None)
 @given(st.lists(cases(), min_size=1, max_size=9))
-def test_blocks_of_candidates_give_the_same_fields(batch):
-    from screening.finance.waterfall import fields_by_block
+def test_threads_give_the_same_fields_as_one(batch):
     series = [flows for flows, _ in batch]
     terms = Terms(*(np.array([t[i] for _, t in batch]) for i in range(4)))
     matrix = FlowMatrix.from_lists(series)
-    whole = finance_fields(run_waterfall(matrix, terms))
-    blocks = fields_by_block(matrix, terms, block=2)
-    for name, values in whole.items():
-        # a block whose candidates share their dates takes the XIRR's shared-dates route: the
-        # same root to the last few digits
-        assert np.allclose(values, blocks[name], rtol=1e-12, atol=1e-15, equal_nan=True), name
+    one = kernel.compute(matrix, terms, threads=1).fields
+    saved, kernel.PER_THREAD = kernel.PER_THREAD, 1  # two threads however few the candidates
+    try:
+        two = kernel.compute(matrix, terms, threads=2).fields
+    finally:
+        kernel.PER_THREAD = saved
+    for name, values in one.items():
+        assert np.array_equal(values, two[name], equal_nan=True), name
 
 
 def test_vector_xirr_when_money_comes_in_first_and_out_over_several_dates():
@@ -277,15 +307,34 @@ def test_from_columns_square_input_takes_the_short_way_to_the_same_matrix():
     scattered = FlowMatrix.from_columns(candidate[shuffled], days[shuffled], invest[shuffled], cash[shuffled], 3)
     for name in ("days", "invest", "cash", "count"):
         assert getattr(square, name).tolist() == getattr(scattered, name).tolist(), name
-    assert square.days.flags["F_CONTIGUOUS"] and square.count.tolist() == [4, 4, 4]
+    assert square.days.flags["C_CONTIGUOUS"] and square.count.tolist() == [4, 4, 4]
 
 
-def test_xirr_over_more_rows_than_a_block_equals_row_by_row():
-    from screening.finance import xirr as x
+def test_xirr_with_many_distinct_gaps_and_outside_the_bracket_equals_pyxirr():
+    GAP_SLOTS, xirr_one = kernel.GAP_SLOTS, kernel.xirr_one
     rng = np.random.default_rng(11)
-    n = x.BLOCK + 7
-    days = np.tile(np.array([18000, 18365, 18730, 19095]), (n, 1))
-    amounts = np.column_stack([-rng.uniform(50, 100, n), rng.uniform(0, 60, (n, 3))])
+    p = 3 * GAP_SLOTS
+    irregular = 18000 + np.cumsum(rng.integers(1, 200, p))  # more distinct gaps than slots: one exp per date
+    yearly = 18000 + 365 * np.arange(p)
+    days = np.array([irregular, yearly, yearly, yearly])
+    amounts = np.zeros((4, p))
+    amounts[:, 0] = -100.0
+    amounts[0, 1:] = rng.uniform(0, 30, p - 1)
+    amounts[1, 1] = 2500.0  # 2,400% in a year: above the bracket, pyxirr's answer
+    amounts[2, 1:] = 0.001  # about -100%: below the bracket
+    amounts[3, 1:] = 8.0
     got = xirr_rows(days, amounts)
-    for i in (0, x.BLOCK - 1, x.BLOCK, n - 1):
-        assert got[i] == pytest.approx(x.xirr_one(days[i], amounts[i]), rel=1e-8, abs=1e-9), i
+    for i in range(4):
+        want = xirr_one(days[i], amounts[i])
+        assert got[i] == pytest.approx(want, rel=1e-8, abs=1e-9) or (math.isnan(want) and math.isnan(got[i])), i
+    assert got[1] == pytest.approx(24.0, rel=1e-6)
+
+
+def test_japan_flows_that_change_sign_twice_go_to_pyxirr():
+    # a second tranche after Japan has started receiving: Japan's flows go -, +, -, +
+    flows = [(D(2021, 1, 1), 100.0, 0.0), (D(2022, 1, 1), 0.0, 80.0), (D(2023, 1, 1), 100.0, 0.0),
+             (D(2024, 1, 1), 0.0, 150.0), (D(2025, 1, 1), 0.0, 150.0)]
+    loop, fields, _ = both(flows, deemed=0.05)
+    assert sign_changes(np.array([[s.japan - s.invest for s in loop.steps]]))[0] == 2
+    assert loop.japan_irr is not None
+    assert_same(loop, fields)

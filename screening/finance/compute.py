@@ -17,7 +17,7 @@ import numpy as np
 from screening.errors import InputError, Problem
 from screening.finance.flows import CashFlows, Flow, FlowMatrix, check_profile, profile_flows
 from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
-from screening.finance.waterfall import Terms, Waterfall, as_python, finance_fields, run_waterfall
+from screening.finance.waterfall import Terms, Waterfall, as_python, fields_of, finance_fields, run_waterfall
 from screening.lang.evaluate import evaluate
 from screening.pack.compiled import ResolvedPack
 
@@ -167,13 +167,12 @@ def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: Cash
 
 
 def finance_for_row(resolved: ResolvedPack, env: Mapping[str, object], flows: Sequence[Flow] | None) -> dict[str, object]:
-    """One candidate's finance fields by the plain loop (for a sweep that moves a term's parameter).
+    """One candidate's finance fields (for a sweep that moves a term's parameter): the same
+    computation as a whole run's, for a list of one.
 
     ``env``: the candidate's fields (derived included) and the constants; ``flows``: its flows
     from a cash-flow file, or None to use its profile fields.
     """
-    from screening.finance.loop import waterfall_one
-
     finance = resolved.pack.finance
     assert finance is not None
     terms = [evaluate(finance.terms[key], env) for key in TERM_RANGES]
@@ -181,11 +180,8 @@ def finance_for_row(resolved: ResolvedPack, env: Mapping[str, object], flows: Se
         flows = profile_flows(*(env.get(name) for name in PROFILE_FIELDS)) or []
     if not flows:
         return dict.fromkeys(FINANCE_FIELDS)
-    result = waterfall_one(flows, *(float("nan") if t is None else float(t) for t in terms))  # type: ignore[arg-type]
-    out = result.fields()
-    if any(t is None for t in terms):
-        out.update({k: None for k in FINANCE_FIELDS if k != "project_irr"})
-    return out
+    arrays = Terms(*(np.array([np.nan if t is None else float(t)]) for t in terms))  # type: ignore[arg-type]
+    return {name: values[0] for name, values in as_python(fields_of(FlowMatrix.from_lists([flows]), arrays)).items()}
 
 
 def _terms(resolved: ResolvedPack, ids: Sequence[str], terms: Mapping[str, Sequence[object]],

@@ -52,8 +52,9 @@ class FlowMatrix:
         invest, cash: float64, n x p; 0 in padding.
         count: per candidate, how many real dates it has (0 = no flows: finance missing).
 
-    The matrices built here are laid out dates-major in memory (Fortran order): a date's values
-    across candidates are contiguous, which is the order the waterfall walks them in.
+    The matrices built here are C-ordered: a candidate's dates are contiguous, the order the
+    compiled waterfall (:mod:`screening.finance.kernel`) reads them in, and the order long-form
+    flows (candidate, then date) arrive in, so the common case needs no copy at all.
     """
 
     days: np.ndarray
@@ -93,16 +94,16 @@ class FlowMatrix:
         count = np.bincount(candidate, minlength=n).astype(np.int64)
         p = max(int(count.max()) if n else 0, 1)
         starts = np.cumsum(count) - count
-        at = (np.arange(len(candidate)) - starts[candidate]) * n + candidate  # flat index in dates x candidates
+        at = candidate * p + (np.arange(len(candidate)) - starts[candidate])  # flat index in candidates x dates
         filled = count > 0
         last = np.zeros(n, dtype=np.int64)
         last[filled] = days[starts[filled] + count[filled] - 1]
-        day_m = np.empty((p, n), dtype=np.int64)
-        day_m[:] = last  # padding repeats the last real date
-        invest_m, cash_m = np.zeros((p, n)), np.zeros((p, n))
+        day_m = np.empty((n, p), dtype=np.int64)
+        day_m[:] = last[:, None]  # padding repeats the last real date
+        invest_m, cash_m = np.zeros((n, p)), np.zeros((n, p))
         for matrix, values in ((day_m, days), (invest_m, invest), (cash_m, cash)):
             matrix.reshape(-1)[at] = values
-        return cls(day_m.T, invest_m.T, cash_m.T, count)
+        return cls(day_m, invest_m, cash_m, count)
 
     @classmethod
     def _square(cls, candidate: np.ndarray, days: np.ndarray, invest: np.ndarray, cash: np.ndarray,
@@ -118,11 +119,11 @@ class FlowMatrix:
         dates = days.reshape(n, p)
         if p > 1 and not bool((dates[:, 1:] > dates[:, :-1]).all()):
             return None
-        day_m, invest_m, cash_m = (np.ascontiguousarray(x.reshape(n, p).T).T for x in (days, invest, cash))
+        day_m, invest_m, cash_m = (np.ascontiguousarray(x.reshape(n, p)) for x in (days, invest, cash))
         return cls(day_m, invest_m, cash_m, np.full(n, p, dtype=np.int64))
 
     def take(self, rows: slice | np.ndarray) -> "FlowMatrix":
-        """The flows of some candidates (a slice keeps the dates-major layout without a copy)."""
+        """The flows of some candidates (a slice is a view: rows stay contiguous)."""
         return FlowMatrix(self.days[rows], self.invest[rows], self.cash[rows], self.count[rows])
 
     def dates(self, i: int) -> list[dt.date]:

@@ -1,4 +1,5 @@
-"""The framework's waterfall (CONTRACT.md §9), vectorised over candidates x flow dates.
+"""The framework's waterfall (CONTRACT.md §9) for many candidates: the terms, the result, and
+the one call that computes them.
 
 Japan's balance starts at 0. At each flow date, in date order: the balance grows by
 ``(1 + deemed_rate) ** (days since the previous flow / 365)``; ``japan_funding_share x invest``
@@ -8,14 +9,9 @@ part of the cash needed to clear it is split at the "before" shares and the rest
 shares, and recovery happens on that date. After recovery Japan receives ``1 - us_share_after``
 of all cash and the balance stays 0 (recovery happens once; see README).
 
-How it is computed. Until recovery the balance follows one recurrence, ``after_j = (after_{j-1}
-x growth_j + funded_j) - share_j``, with the same operations in the same order as the loop: the
-only Python loop walks the dates (three numpy operations over all candidates per date; the growth
-factor is one Python float per date when every candidate has the same rate and the same gap, as
-in the loop). Recovery is the first date with cash whose balance after the split would be zero
-or below; everything else (what Japan receives before, on and after that date) is a handful of
-whole-array operations. Arrays are dates x candidates in memory, so each date's row is contiguous.
-:mod:`screening.finance.loop` is the same arithmetic one candidate at a time, used as the oracle.
+The arithmetic lives in :mod:`screening.finance.kernel` (compiled with numba, imported only for
+a list long enough to repay loading it) and in :mod:`screening.finance.loop` (plain Python: the
+short lists' path and the oracle the tests hold the kernel to). :func:`compute` chooses.
 """
 
 from __future__ import annotations
@@ -25,10 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screening.finance.flows import EPOCH_ORDINAL, FlowMatrix, by_date
+from screening.finance.flows import EPOCH_ORDINAL, FlowMatrix
 from screening.finance.names import FINANCE_FIELDS
-from screening.finance.workspace import Workspace
-from screening.finance.xirr import elapsed_days, xirr_by_date
 
 
 @dataclass
@@ -57,177 +51,104 @@ class Terms:
 
 @dataclass
 class Waterfall:
-    """The split of every flow date. Matrices are candidates x dates (views of dates-major arrays).
+    """Every candidate's split, date by date, and the finance fields it gives.
 
     Attributes:
-        japan_receipts: what Japan receives on each date.
-        made_whole_at: index of the recovery date per candidate, -1 if none.
-        funded: Japan's share of each date's investment.
-        after_split: the balance after each date's split as the recurrence gives it (meaningful
-            before recovery; see :attr:`balance`).
-        shared_dates: every candidate has the same dates.
+        flows: the flows split.
+        fields: the five finance fields as arrays (NaN = missing; ``japan_made_whole_on`` as days
+            since 1970, -1 missing).
+        japan_receipts: what Japan receives on each date (candidates x dates; 0 in padding).
+        balance: Japan's balance after each date's split (0 from recovery on).
     """
 
     flows: FlowMatrix
-    terms: Terms
+    fields: dict[str, np.ndarray]
     japan_receipts: np.ndarray
-    made_whole_at: np.ndarray
-    funded: np.ndarray
-    after_split: np.ndarray
-    needed: np.ndarray  # per candidate: the part of the recovery date's cash split at the "before" shares
-    rest: np.ndarray  # per candidate: the rest of that date's cash
-    shared_dates: bool = False
-
-    @property
-    def before(self) -> np.ndarray:
-        """True on the dates before recovery (all dates if it never comes); candidates x dates."""
-        p = self.japan_receipts.shape[1]
-        return np.arange(p) < np.where(self.made_whole_at >= 0, self.made_whole_at, p)[:, None]
-
-    @property
-    def balance(self) -> np.ndarray:
-        """Japan's balance after each date's split (0 from recovery on)."""
-        return np.where(self.before, self.after_split, 0.0)
-
-    @property
-    def us_receipts(self) -> np.ndarray:
-        """What the US receives on each date."""
-        t, cash = self.terms, self.flows.cash
-        us = np.where(self.before, t.us_share_before_recovery * cash, t.us_share_after_recovery * cash)
-        made = np.flatnonzero(self.made_whole_at >= 0)
-        at = self.made_whole_at[made]
-        us[made, at] = (t.us_share_before_recovery[made] * self.needed[made]
-                        + t.us_share_after_recovery[made] * self.rest[made])
-        return us
-
-    def japan_flows(self) -> np.ndarray:
-        """Japan's net flow per date: minus its share of the investment, plus what it receives."""
-        return self.japan_receipts - self.funded
+    balance: np.ndarray
 
 
-def _growth(days: np.ndarray, deemed: np.ndarray, shared_dates: bool) -> list[float | np.ndarray]:
-    """The growth factor of each date after the first (dates x candidates ``days``)."""
-    p, n = days.shape
-    shared_rate = n > 0 and bool(np.all(deemed == deemed[0]))
-    out: list[float | np.ndarray] = []
-    for j in range(1, p):
-        if shared_rate and shared_dates:
-            # one Python float, exactly as the loop computes it
-            out.append((1.0 + float(deemed[0])) ** (int(days[j, 0] - days[j - 1, 0]) / 365.0))
-        else:
-            out.append(np.power(1.0 + deemed, (days[j] - days[j - 1]) / 365.0))
-    return out
+#: Lists shorter than this are computed by the plain loop (:mod:`screening.finance.loop`), longer
+#: ones by the compiled kernel: loading the kernel costs about 0.5 s in a new process (numba's
+#: import and its first call), the loop about 50 µs a candidate (benchmarks/finance.py). The two
+#: agree bit for bit on the split (receipts, balance, made-whole date, multiple, US share) and
+#: to pyxirr's precision on the two rates (tests/test_finance.py).
+COMPILED_FROM = 8192
 
 
-def run_waterfall(flows: FlowMatrix, terms: Terms, ws: Workspace | None = None) -> Waterfall:
-    """Split every candidate's cash, date by date (vectorised across candidates).
+@dataclass
+class Computed:
+    """The finance fields of many candidates, and optionally each date's split.
 
-    ``ws``: scratch arrays to hold the result (valid until ``ws`` is used again); fresh arrays without.
+    Attributes:
+        fields: the five finance fields as arrays (NaN = missing; ``japan_made_whole_on`` as days
+            since 1970, -1 missing).
+        receipts, balance: what Japan receives on each date and its balance after the date's
+            split (candidates x dates), when asked for; None otherwise.
     """
-    ws = ws or Workspace()
-    n, p = flows.invest.shape
-    days, invest, cash = by_date(flows.days), by_date(flows.invest), by_date(flows.cash)
-    keep_before = 1.0 - terms.us_share_before_recovery
-    keep_after = 1.0 - terms.us_share_after_recovery
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        funded = np.multiply(invest, terms.japan_funding_share, out=ws.array("funded", (p, n)))
-        share = np.multiply(cash, keep_before, out=ws.array("share", (p, n)))
-        if not np.isfinite(keep_before).all():
-            share = np.where(cash > 0, share, 0.0)  # no cash, no split: Japan receives 0, not NaN
-        # the balance before (pre) and after (post) each date's split, as if recovery never came
-        pre, post = ws.array("pre", (p, n)), ws.array("post", (p, n))
-        if p:
-            np.add(funded[0], 0.0, out=pre[0])
-            np.subtract(pre[0], share[0], out=post[0])
-        shared_dates = n > 0 and bool(np.all(days == days[:, :1]))
-        for j, growth in enumerate(_growth(days, terms.deemed_rate, shared_dates), start=1):
-            np.multiply(post[j - 1], growth, out=pre[j])
-            pre[j] += funded[j]
-            np.subtract(pre[j], share[j], out=post[j])
-        clears = np.less_equal(post, 0.0, out=ws.array("clears", (p, n), np.bool_))
-        clears &= np.greater(cash, 0.0, out=ws.array("pos", (p, n), np.bool_))
-        # the first date that clears (p: none), as the largest of p - j over the dates that clear
-        dtype = np.int16 if p < 2**15 else np.int64
-        mark = np.multiply(clears, np.arange(p, 0, -1, dtype=dtype)[:, None], out=ws.array("mark", (p, n), dtype))
-        first = p - mark.max(axis=0, initial=0)
-        has = first < p
-        made = np.where(has, first, -1)
-        # what Japan receives: cash x (keep_before before recovery, keep_after from it on), as
-        # arithmetic on a 0/1 mask (a select costs several times more: its branches mispredict)
-        receipts = np.less(np.arange(p)[:, None], first, out=ws.array("receipts", (p, n)))
-        if np.isfinite(keep_before).all():
-            receipts *= keep_before - keep_after
-            receipts += keep_after
-            receipts *= cash
-        else:  # no cash, no split: Japan receives 0 there, not NaN
-            receipts = np.where(receipts > 0, share, cash * keep_after)
-        # the recovery date: the part of the cash that clears the balance at the "before"
-        # shares, the rest at the "after" shares
-        needed, rest = np.zeros(n), np.zeros(n)
-        rows = np.flatnonzero(has)
-        at = made[rows]
-        balance, date_cash = pre[at, rows], cash[at, rows]
-        needed[rows] = np.minimum(np.where(balance > 0, balance / keep_before[rows], 0.0), date_cash)
-        rest[rows] = np.maximum(date_cash - needed[rows], 0.0)
-        receipts[at, rows] = balance + keep_after[rows] * rest[rows]
-    return Waterfall(flows, terms, receipts.T, made, funded.T, post.T, needed, rest, shared_dates)
+
+    fields: dict[str, np.ndarray]
+    receipts: np.ndarray | None
+    balance: np.ndarray | None
 
 
-def finance_fields(water: Waterfall, ws: Workspace | None = None) -> dict[str, np.ndarray]:
-    """The five finance fields as arrays (NaN = missing; ``japan_made_whole_on`` as days since 1970, -1 missing)."""
-    ws = ws or Workspace()
-    flows, terms = water.flows, water.terms
-    has = flows.count > 0
-    japan_ok = has & terms.known()
-    days, invest, cash = by_date(flows.days), by_date(flows.invest), by_date(flows.cash)
-    receipts, funded = by_date(water.japan_receipts), by_date(water.funded)
-    n = cash.shape[1]
-    elapsed = elapsed_days(days, water.shared_dates)
-    project_irr = xirr_by_date(days, np.subtract(cash, invest, out=ws.array("project", cash.shape)), elapsed, ws)
-    japan = np.subtract(receipts, funded, out=ws.array("japan", cash.shape))
-    if not japan_ok.all():
-        japan[:, ~japan_ok] = 0.0
-    japan_irr = xirr_by_date(days, japan, elapsed, ws)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        # sums over dates in date order, as the loop adds them
-        funded_total = funded.sum(axis=0)
-        received = receipts.sum(axis=0)
-        cash_total = cash.sum(axis=0)
-        multiple = np.where(funded_total > 0, received / np.where(funded_total > 0, funded_total, 1.0), np.nan)
-        # what the US receives is the cash Japan does not (on every date, by the split's shares)
-        us_share = np.where(cash_total > 0, (cash_total - received) / np.where(cash_total > 0, cash_total, 1.0), np.nan)
-    made = water.made_whole_at
-    if not n or not days.shape[0]:
-        made_days = np.full(len(made), -1)
-    elif water.shared_dates:
-        made_days = np.where(made >= 0, days[:, 0][np.maximum(made, 0)], -1)
-    else:
-        made_days = np.where(made >= 0, np.take_along_axis(days, np.maximum(made, 0)[None, :], axis=0)[0], -1)
-    return {
-        "project_irr": np.where(has, project_irr, np.nan),
-        "japan_irr": np.where(japan_ok, japan_irr, np.nan),
-        "japan_multiple": np.where(japan_ok, multiple, np.nan),
-        "japan_made_whole_on": np.where(japan_ok, made_days, -1),
-        "us_share_of_cash": np.where(japan_ok, us_share, np.nan),
-    }
+def compute(flows: FlowMatrix, terms: Terms, keep: bool = False) -> Computed:
+    """The one call: the loop for a short list, the compiled kernel for a long one (see
+    :data:`COMPILED_FROM`)."""
+    if len(flows.count) >= COMPILED_FROM:
+        from screening.finance import kernel
+
+        return kernel.compute(flows, terms, keep)
+    return by_loop(flows, terms, keep)
 
 
-#: Candidates per block in :func:`fields_by_block`: a block's dates x candidates arrays (31 dates:
-#: about 4 MB each) stay in cache and their memory is reused from block to block.
-BLOCK = 16384
+def by_loop(flows: FlowMatrix, terms: Terms, keep: bool = False) -> Computed:
+    """:func:`compute` by :func:`screening.finance.loop.waterfall_one`, one candidate at a time."""
+    from screening.finance.loop import waterfall_one
+
+    n, p = flows.cash.shape
+    fields = {name: np.full(n, np.nan) for name in FINANCE_FIELDS}
+    fields["japan_made_whole_on"] = np.full(n, -1, dtype=np.int64)
+    receipts, balance = (np.zeros((n, p)), np.zeros((n, p))) if keep else (None, None)
+    known = terms.known()
+    columns = [x.tolist() for x in (terms.deemed_rate, terms.japan_funding_share, terms.us_share_before_recovery,
+                                    terms.us_share_after_recovery)]
+    for i in range(n):
+        k = int(flows.count[i])
+        if not k:
+            continue
+        series = list(zip(flows.dates(i), flows.invest[i, :k].tolist(), flows.cash[i, :k].tolist()))
+        result = waterfall_one(series, *(column[i] for column in columns))
+        fields["project_irr"][i] = np.nan if result.project_irr is None else result.project_irr
+        if not known[i]:
+            continue  # Japan's fields need every term
+        for name in ("japan_irr", "japan_multiple", "us_share_of_cash"):
+            value = getattr(result, name)
+            fields[name][i] = np.nan if value is None else value
+        if result.japan_made_whole_on is not None:
+            fields["japan_made_whole_on"][i] = result.japan_made_whole_on.toordinal() - EPOCH_ORDINAL
+        if receipts is not None and balance is not None:
+            receipts[i, :k] = [step.japan for step in result.steps]
+            balance[i, :k] = [step.balance for step in result.steps]
+    return Computed(fields, receipts, balance)
 
 
-def fields_by_block(flows: FlowMatrix, terms: Terms, block: int = BLOCK) -> dict[str, np.ndarray]:
-    """``finance_fields(run_waterfall(flows, terms))`` a block of candidates at a time: the same
-    values, several times faster on large lists than one pass over whole arrays (whose temporaries
-    go to main memory and must be fresh pages each time)."""
-    n = len(flows.count)
-    ws = Workspace()
-    if n <= block:
-        return finance_fields(run_waterfall(flows, terms, ws), ws)
-    parts = [finance_fields(run_waterfall(flows.take(slice(s, s + block)), terms.take(slice(s, s + block)), ws), ws)
-             for s in range(0, n, block)]
-    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+def run_waterfall(flows: FlowMatrix, terms: Terms) -> Waterfall:
+    """Split every candidate's cash, date by date, keeping each date's receipts and balance
+    (for ``explain``'s table and the report's chart)."""
+    done = compute(flows, terms, keep=True)
+    assert done.receipts is not None and done.balance is not None
+    return Waterfall(flows, done.fields, done.receipts, done.balance)
+
+
+def finance_fields(water: Waterfall) -> dict[str, np.ndarray]:
+    """The five finance fields of a :func:`run_waterfall` (see :attr:`Waterfall.fields`)."""
+    return water.fields
+
+
+def fields_of(flows: FlowMatrix, terms: Terms) -> dict[str, np.ndarray]:
+    """The five finance fields only (no per-date arrays kept: what a large list or a scenario's
+    draws need), as arrays (see :attr:`Waterfall.fields`)."""
+    return compute(flows, terms).fields
 
 
 def as_python(fields: dict[str, np.ndarray]) -> dict[str, list[object]]:

@@ -1,5 +1,5 @@
 """Finance fields per draw (CONTRACT.md §9 inside §12): the waterfall recomputed for every row of
-a chunk of the draws table, with :mod:`screening.finance`'s vectorised waterfall and batch XIRR.
+a chunk of the draws table, with :mod:`screening.finance`'s compiled waterfall and XIRR.
 
 A row's flows come, as in ``screen run``, from the ``--cashflows`` file when its candidate is in
 it, else from its profile fields (``capex`` on ``start_on``, then ``annual_cash x (1 +
@@ -25,7 +25,7 @@ from screening.engines.vector_eval import FrameEvaluator
 from screening.finance.compute import TERM_RANGES
 from screening.finance.flows import EPOCH_ORDINAL, MAX_LIFE_YEARS, CashFlows, FlowMatrix, anniversary
 from screening.finance.names import FINANCE_FIELDS
-from screening.finance.waterfall import Terms, fields_by_block
+from screening.finance.waterfall import Terms, fields_of
 from screening.pack.compiled import ResolvedPack
 
 
@@ -57,7 +57,7 @@ class DrawFinance:
             invest = invest * factors["invest"][:, None]
         if "cash" in factors:
             cash = cash * factors["cash"][:, None]
-        fields = fields_by_block(FlowMatrix(flows.days, invest, cash, flows.count), self._terms(resolved, frame))
+        fields = fields_of(FlowMatrix(flows.days, invest, cash, flows.count), self._terms(resolved, frame))
         out = {}
         for name, values in fields.items():
             if FINANCE_FIELDS[name] == "date":
