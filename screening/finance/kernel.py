@@ -1,33 +1,36 @@
 """The waterfall and both XIRRs for many candidates, compiled (numba).
 
 The arithmetic of CONTRACT.md §9, the same as :mod:`screening.finance.loop` (the plain-Python
-oracle the tests hold this to). Candidates are taken a tile of :data:`TILE` at a time out of
-the dates x candidates arrays (each date's row read contiguously) into small arrays that stay in
-the first-level cache; then, per tile:
+oracle the tests hold this to), one candidate at a time over candidates x dates arrays (each
+candidate's dates contiguous):
 
-- the waterfall runs one candidate at a time with the loop's operations in the loop's order
-  (growth ``(1 + rate) ** (days / 365)``, the investment, the split), so the balance, and the
-  date Japan is made whole, are the loop's to the last bit;
-- each XIRR runs on all the tile's candidates in lockstep: a safeguarded Halley iteration on
+- the split runs with the loop's operations in the loop's order (growth
+  ``(1 + rate) ** (days / 365)``, the investment, the split), so what Japan and the US receive,
+  the balance and the date Japan is made whole are the loop's to the last bit;
+- the project's and Japan's XIRR are solved together, in one pass over the dates per step, so
+  the processor overlaps their chains of dependent operations: a safeguarded Halley iteration on
   ``g(u) = ln P(u) - ln N(u)`` (``P``, ``N``: present values of the money in and out at the
-  daily log-rate ``u``), which is strictly decreasing when the flows change sign once (every
-  outflow before every inflow, after flipping the sign if money comes in first), so it has one
-  root and the iteration lands on it in two or three evaluations from ``u = 0``. The inner loops
-  run across the tile's candidates, where the compiler uses vector instructions; the discount
-  factors are a running product down the dates with one exponential per distinct gap between
-  dates (yearly flows have three: 0, 365 and 366 days). A row stops when the step's cubic error
-  bound is below 1e-12 in the annual log-rate.
+  daily log-rate ``u``), strictly decreasing when the flows change sign once (every outflow
+  before every inflow, after flipping the sign if money comes in first), so it has one root, and
+  the iteration lands on it in two or three evaluations from ``u = 0``. The discount factors are
+  a running product down the dates with one exponential per distinct gap between dates (yearly
+  flows have two: 365 and 366 days); a row with more than :data:`GAP_SLOTS` distinct gaps takes
+  one exponential per date. A row stops when the step's cubic error bound is below 1e-12 in the
+  annual log-rate.
 
-Rows whose flows change sign more than once (several roots are possible), rows with more than
-:data:`GAP_SLOTS` distinct gaps, and rows the iteration does not settle inside the bracket
-(-90% ... +1,000%) get pyxirr's answer, one call each, so every rate is the one pyxirr gives to
-its own precision (1e-8 relative). No sign change: no rate (missing).
+Rows whose flows change sign more than once (several roots are possible) and rows the iteration
+does not settle inside the bracket (-90% ... +1,000%) get pyxirr's answer, one call each, so
+every rate is the one pyxirr gives to its own precision (1e-8 relative). No sign change: no rate
+(missing).
 
-Why compiled: the same iteration written as whole-array numpy passes (this module's
-predecessor) made some thirty passes over candidates x dates arrays in memory and reached 35x
-the plain loop; per tile, in cache, it is benchmarks/finance.py's figure in the README. The
-functions compile on first use and are cached next to this file (``cache=True``): a new machine
-spends a few seconds once, later runs load the machine code.
+Why compiled: the same iteration as whole-array numpy passes (this module's predecessor) made
+some thirty passes over candidates x dates arrays in memory and reached 35-41x the plain loop;
+per candidate, in registers and cache, it is 57-67x on one thread (benchmarks/finance.py;
+README). Contiguous ranges of candidates go to threads (``nogil``), which changes no result.
+The functions compile on first use and are cached next to this file (``cache=True``): a new
+machine spends a few seconds once; a new process still spends about 0.5 s importing numba and
+loading the code, which is why short lists take the loop (see
+:data:`screening.finance.waterfall.COMPILED_FROM`).
 """
 
 from __future__ import annotations
@@ -45,9 +48,7 @@ if TYPE_CHECKING:
 
 #: Status of a row's XIRR: solved here, no rate (no sign change, no money), or left to pyxirr.
 SOLVED, NO_RATE, PYXIRR = 0, 1, 2
-#: Candidates per tile: 31 dates x 64 candidates x 8 bytes is 16 KB per array.
-TILE = 64
-#: Distinct gaps between dates (padding's 0 included) whose factor is computed once per evaluation.
+#: Distinct gaps between dates whose discount factor is computed once per evaluation.
 GAP_SLOTS = 8
 #: Bracket in x = ln(1 + r): r from -90% to +1,000%; a root outside goes to pyxirr.
 X_LO, X_HI = float(np.log(0.1)), float(np.log(11.0))
