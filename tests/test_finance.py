@@ -338,3 +338,25 @@ def test_japan_flows_that_change_sign_twice_go_to_pyxirr():
     assert sign_changes(np.array([[s.japan - s.invest for s in loop.steps]]))[0] == 2
     assert loop.japan_irr is not None
     assert_same(loop, fields)
+
+
+@pytest.mark.parametrize("compiled_powers", [False, True])
+def test_profile_matrix_equals_profile_flows_bit_for_bit(compiled_powers, monkeypatch):
+    from screening.finance import flows as flows_module
+    if compiled_powers:
+        monkeypatch.setattr(flows_module, "PYTHON_POWERS", 0)
+    rng = np.random.default_rng(5)
+    n = 300
+    profiles = [(float(rng.uniform(1e6, 1e10)), float(rng.uniform(1e5, 1e9)),
+                 None if i % 7 == 0 else float(rng.choice([-0.03, 0.0, 0.017, 0.02]) + rng.uniform(-1e-3, 1e-3)),
+                 int(rng.integers(1, 40)), D(2024, 2, 29) if i % 11 == 0 else D(2026, int(rng.integers(1, 13)), 1))
+                for i in range(n)]
+    profiles[3] = (1e9, None, 0.01, 20, D(2026, 1, 1))  # incomplete: no flows
+    want = FlowMatrix.from_lists([profile_flows(*p) or [] for p in profiles])
+    ok = np.array([p[1] is not None for p in profiles])
+    got = flows_module.profile_matrix(
+        np.array([p[0] for p in profiles]), np.array([p[1] or 0.0 for p in profiles]),
+        np.array([p[2] or 0.0 for p in profiles]), np.array([p[3] for p in profiles]),
+        np.array([p[4].toordinal() - D(1970, 1, 1).toordinal() for p in profiles]), ok)
+    for name in ("days", "invest", "cash", "count"):
+        assert getattr(got, name).tolist() == getattr(want, name).tolist(), name

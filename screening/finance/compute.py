@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from screening.errors import InputError, Problem
-from screening.finance.flows import CashFlows, Flow, FlowMatrix, check_profile, profile_flows
+from screening.finance.flows import (
+    EPOCH_ORDINAL,
+    CashFlows,
+    Flow,
+    FlowMatrix,
+    check_profile,
+    profile_flows,
+    profile_matrix,
+)
 from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
 from screening.finance.waterfall import Terms, Waterfall, as_python, fields_of, finance_fields, run_waterfall
 from screening.lang.evaluate import evaluate
@@ -96,25 +104,34 @@ def compute_finance(resolved: ResolvedPack, ids: Sequence[str], columns: Mapping
         InputError: a term out of range, or a profile the waterfall cannot use.
     """
     problems = check_profile(ids, columns)
-    series: list[list[Flow]] = []
-    sources: list[str] = []
-    given = cashflows.by_candidate if cashflows is not None else {}
-    n = len(ids)
-    absent = [None] * n
-    profile = [columns.get(name, absent) for name in PROFILE_FIELDS]  # looked up once, not per candidate
-    for i, cid in enumerate(ids):
-        if cid in given:
-            series.append(given[cid])
-            sources.append("cashflows")
-            continue
-        flows = profile_flows(*(values[i] for values in profile)) if not problems else None
-        series.append(flows or [])
-        sources.append("profile" if flows else "none")
     arrays = _terms(resolved, ids, terms, problems)
     if problems:
         raise InputError(problems)
-    water = run_waterfall(FlowMatrix.from_lists(series), arrays)
+    given = cashflows.by_candidate if cashflows is not None else {}
+    from_file = np.array([cid in given for cid in ids], dtype=bool)
+    matrix = _profile_matrix(columns, len(ids))
+    if from_file.any():
+        matrix = FlowMatrix.from_lists([given.get(cid, []) for cid in ids]).choose(from_file, matrix)
+    sources = ["cashflows" if f else "profile" if c else "none"
+               for f, c in zip(from_file.tolist(), (matrix.count > 0).tolist())]
+    water = run_waterfall(matrix, arrays)
     return FinanceTable(list(ids), as_python(finance_fields(water)), water, sources)
+
+
+def _profile_matrix(columns: Mapping[str, Sequence[object]], n: int) -> FlowMatrix:
+    """The profile fields' flows (:func:`screening.finance.flows.profile_matrix`) from plain
+    columns; a candidate missing capex, annual_cash, life_years or start_on gets none."""
+    absent = [None] * n
+    capex, annual, growth, life, start = (columns.get(name, absent) for name in PROFILE_FIELDS)
+    ok = np.array([c is not None and a is not None and y is not None and s is not None
+                   for c, a, y, s in zip(capex, annual, life, start)], dtype=bool)
+
+    def numbers(values: Sequence[object]) -> np.ndarray:
+        return np.array([0.0 if v is None else float(v) for v in values], dtype=np.float64)  # type: ignore[arg-type]
+
+    years = np.array([0 if v is None else int(v) for v in life], dtype=np.int64)  # type: ignore[call-overload]
+    days = np.array([-1 if v is None else v.toordinal() - EPOCH_ORDINAL for v in start], dtype=np.int64)  # type: ignore[attr-defined]
+    return profile_matrix(numbers(capex), numbers(annual), numbers(growth), years, days, ok)
 
 
 def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: CashFlows | None = None,

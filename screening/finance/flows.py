@@ -25,6 +25,9 @@ EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 COLUMNS = ("candidate_id", "date", "invest", "cash")
 #: Longest profile life accepted (years); longer is an input error, not an array of that size.
 MAX_LIFE_YEARS = 200
+#: Growth factors computed in Python at most (distinct rates x dates); more go to the compiled
+#: :func:`screening.finance.kernel.growth_powers`, which gives the same bits.
+PYTHON_POWERS = 200_000
 
 Flow = tuple[dt.date, float, float]  # (date, invest, cash)
 
@@ -126,6 +129,24 @@ class FlowMatrix:
         """The flows of some candidates (a slice is a view: rows stay contiguous)."""
         return FlowMatrix(self.days[rows], self.invest[rows], self.cash[rows], self.count[rows])
 
+    def padded(self, width: int) -> "FlowMatrix":
+        """The same flows on ``width`` dates (more zero flows on the last date)."""
+        n, p = self.days.shape
+        if p >= width:
+            return self
+        extra = width - p
+        return FlowMatrix(np.concatenate([self.days, np.repeat(self.days[:, -1:], extra, axis=1)], axis=1),
+                          np.pad(self.invest, ((0, 0), (0, extra))), np.pad(self.cash, ((0, 0), (0, extra))),
+                          self.count)
+
+    def choose(self, mine: np.ndarray, other: "FlowMatrix") -> "FlowMatrix":
+        """Row by row: these flows where ``mine``, else ``other``'s (both padded to one width)."""
+        width = max(self.days.shape[1], other.days.shape[1])
+        a, b = self.padded(width), other.padded(width)
+        pick = mine[:, None]
+        return FlowMatrix(np.where(pick, a.days, b.days), np.where(pick, a.invest, b.invest),
+                          np.where(pick, a.cash, b.cash), np.where(mine, a.count, b.count))
+
     def dates(self, i: int) -> list[dt.date]:
         return [dt.date.fromordinal(int(d) + EPOCH_ORDINAL) for d in self.days[i, :self.count[i]]]
 
@@ -149,6 +170,48 @@ def profile_flows(capex: object, annual_cash: object, cash_growth: object, life_
     flows += [(anniversary(start_on, k), 0.0, float(annual_cash) * (1.0 + growth) ** (k - 1))  # type: ignore[arg-type]
               for k in range(1, years + 1)]
     return flows
+
+
+def profile_matrix(capex: np.ndarray, annual_cash: np.ndarray, cash_growth: np.ndarray, years: np.ndarray,
+                   start_on: np.ndarray, ok: np.ndarray) -> FlowMatrix:
+    """:func:`profile_flows` for many candidates at once, as a :class:`FlowMatrix`, with the same
+    values to the last bit: each growth factor is ``(1 + g) ** (k - 1)`` by libm's pow, as Python
+    computes it (once per distinct growth rate; numpy's power can differ in the last bit), each
+    date :func:`anniversary`'s (once per distinct start).
+
+    Args:
+        capex, annual_cash, cash_growth: floats per candidate (a missing growth given as 0).
+        years: whole years of cash per candidate (``life_years``, already made an integer).
+        start_on: days since 1970 of the investment.
+        ok: the candidates whose profile is complete; the others get no flows (count 0).
+    """
+    n = len(ok)
+    years = np.where(ok, np.clip(years, 0, MAX_LIFE_YEARS), 0).astype(np.int64)
+    width = int(years.max()) + 1 if n else 1
+    days = np.zeros((n, width), dtype=np.int64)
+    factors = np.ones((n, width))
+    if ok.any():
+        starts, at_start = np.unique(start_on[ok].astype(np.int64), return_inverse=True)
+        table = np.array([[_ordinal(anniversary(dt.date.fromordinal(int(s) + EPOCH_ORDINAL), k)) for k in range(width)]
+                          for s in starts.tolist()], dtype=np.int64)
+        days[ok] = table[at_start.reshape(-1)]
+        rates, at_rate = np.unique(cash_growth[ok].astype(np.float64), return_inverse=True)
+        if len(rates) * width <= PYTHON_POWERS:
+            powers = np.array([[(1.0 + g) ** (k - 1) if k else 1.0 for k in range(width)] for g in rates.tolist()])
+        else:
+            from screening.finance.kernel import growth_powers
+
+            powers = growth_powers(rates, width)
+        factors[ok] = powers[at_rate.reshape(-1)]
+    k = np.arange(width)[None, :]
+    real = k <= years[:, None]
+    days = np.where(real, days, days[np.arange(n), years][:, None])  # padding repeats the last date
+    with np.errstate(over="ignore", invalid="ignore"):
+        cash = np.where(ok[:, None] & real & (k >= 1), annual_cash[:, None] * factors, 0.0)
+    invest = np.zeros((n, width))
+    invest[:, 0] = np.where(ok, capex, 0.0)
+    return FlowMatrix(np.ascontiguousarray(days), invest, np.ascontiguousarray(cash),
+                      np.where(ok, years + 1, 0).astype(np.int64))
 
 
 def check_profile(ids: Sequence[str], columns: Mapping[str, Sequence[object]]) -> list[Problem]:

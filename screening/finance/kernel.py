@@ -450,3 +450,17 @@ def compute(flows: FlowMatrix, terms: Terms, keep: bool = False, threads: int | 
     fields = {"project_irr": out[:, 0].copy(), "japan_irr": out[:, 1].copy(), "japan_multiple": out[:, 2].copy(),
               "japan_made_whole_on": made, "us_share_of_cash": out[:, 3].copy()}
     return Computed(fields, receipts if keep else None, balance if keep else None)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def growth_powers(rates, width):  # pragma: no cover - compiled
+    """``(1 + rate) ** (k - 1)`` for k = 0 ... width-1, per rate: libm's pow with a float
+    exponent, which is what Python's ``float ** int`` computes (numpy's power may differ in the
+    last bit), for profiles with too many distinct growth rates to do in Python."""
+    out = np.empty((rates.shape[0], width))
+    for r in range(rates.shape[0]):
+        base = 1.0 + rates[r]
+        out[r, 0] = 1.0  # the investment date: no cash, no factor
+        for k in range(1, width):
+            out[r, k] = base ** float(k - 1)
+    return out

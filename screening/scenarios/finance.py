@@ -13,7 +13,6 @@ refuses them with a message).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -23,7 +22,7 @@ from screening.engines.vector import field_kinds
 from screening.engines.vector_columns import Col, Scalar, broadcast, from_series
 from screening.engines.vector_eval import FrameEvaluator
 from screening.finance.compute import TERM_RANGES
-from screening.finance.flows import EPOCH_ORDINAL, MAX_LIFE_YEARS, CashFlows, FlowMatrix, anniversary
+from screening.finance.flows import EPOCH_ORDINAL, MAX_LIFE_YEARS, CashFlows, FlowMatrix, profile_matrix
 from screening.finance.names import FINANCE_FIELDS
 from screening.finance.waterfall import Terms, fields_of
 from screening.pack.compiled import ResolvedPack
@@ -44,14 +43,13 @@ class DrawFinance:
         given = cashflows.by_candidate if cashflows is not None else {}
         self.from_file = np.array([cid in given for cid in ids], dtype=bool)
         self.file = FlowMatrix.from_lists([given.get(cid, []) for cid in ids]) if given else None
-        self._anniversaries: dict[int, np.ndarray] = {}
 
     def __call__(self, resolved: ResolvedPack, frame: pd.DataFrame, index: np.ndarray,
                  factors: Mapping[str, np.ndarray]) -> dict[str, Col]:
         n = len(frame)
         flows = self._profile(resolved, frame)
         if self.file is not None:
-            flows = _choose(self.from_file[index], _take(self.file, index), flows)
+            flows = _take(self.file, index).choose(self.from_file[index], flows)
         invest, cash = flows.invest, flows.cash
         if "invest" in factors:
             invest = invest * factors["invest"][:, None]
@@ -90,34 +88,8 @@ class DrawFinance:
         start, start_missing = column("start_on", "date")
         ok = ~(capex_missing | annual_missing | life_missing | start_missing)
         years = np.where(ok, np.clip(np.rint(np.nan_to_num(life)), 0, MAX_LIFE_YEARS), 0).astype(np.int64)
-        width = int(years.max()) + 1 if n else 1
-        days = np.zeros((n, width), dtype=np.int64)
-        if ok.any():
-            starts, inverse = np.unique(start[ok].astype(np.int64), return_inverse=True)
-            table = np.stack([self._dates(int(s), width) for s in starts])
-            days[ok] = table[inverse]
-        k = np.arange(width)[None, :]
-        real = k <= years[:, None]
-        last = days[np.arange(n), years]
-        days = np.where(real, days, last[:, None])
-        rate = np.where(growth_missing, 0.0, growth)
-        with np.errstate(over="ignore", invalid="ignore"):
-            cash = np.where(real & (k >= 1), annual[:, None] * np.power(1.0 + rate[:, None], k - 1), 0.0)
-        invest = np.zeros((n, width))
-        invest[:, 0] = capex
-        invest = np.where(ok[:, None], invest, 0.0)
-        cash = np.where(ok[:, None], cash, 0.0)
-        return FlowMatrix(days, invest, cash, np.where(ok, years + 1, 0).astype(np.int64))
-
-    def _dates(self, start_ordinal: int, width: int) -> np.ndarray:
-        """Days since 1970 of ``start`` and its next ``width - 1`` anniversaries (cached per start)."""
-        have = self._anniversaries.get(start_ordinal)
-        if have is None or len(have) < width:
-            start = dt.date.fromordinal(start_ordinal)
-            have = np.array([anniversary(start, k).toordinal() - EPOCH_ORDINAL for k in range(max(width, 2))],
-                            dtype=np.int64)
-            self._anniversaries[start_ordinal] = have
-        return have[:width]
+        return profile_matrix(capex, annual, np.where(growth_missing, 0.0, growth), years,
+                              np.where(ok, start.astype(np.int64) - EPOCH_ORDINAL, 0), ok)
 
     # --- terms ---------------------------------------------------------------------------------
 
@@ -147,21 +119,3 @@ class DrawFinance:
 
 def _take(flows: FlowMatrix, index: np.ndarray) -> FlowMatrix:
     return FlowMatrix(flows.days[index], flows.invest[index], flows.cash[index], flows.count[index])
-
-
-def _pad(flows: FlowMatrix, width: int) -> FlowMatrix:
-    n, p = flows.days.shape
-    if p == width:
-        return flows
-    extra = width - p
-    return FlowMatrix(np.concatenate([flows.days, np.repeat(flows.days[:, -1:], extra, axis=1)], axis=1),
-                      np.pad(flows.invest, ((0, 0), (0, extra))), np.pad(flows.cash, ((0, 0), (0, extra))), flows.count)
-
-
-def _choose(use_first: np.ndarray, first: FlowMatrix, second: FlowMatrix) -> FlowMatrix:
-    """Row by row: ``first``'s flows where ``use_first``, else ``second``'s (padded to one width)."""
-    width = max(first.days.shape[1], second.days.shape[1])
-    a, b = _pad(first, width), _pad(second, width)
-    pick = use_first[:, None]
-    return FlowMatrix(np.where(pick, a.days, b.days), np.where(pick, a.invest, b.invest),
-                      np.where(pick, a.cash, b.cash), np.where(use_first, a.count, b.count))
