@@ -186,6 +186,15 @@ def _halley(p0, p1, p2, n0, n1, n2, u, lo, hi):  # pragma: no cover - compiled
     return nu, lo, hi, False, np.nan
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_XIRR_MATH, inline="always")
+def _add(w, t, outflow, p0, p1, p2, n0, n1, n2):  # pragma: no cover - compiled
+    """A date's weighted amount ``w`` at ``t`` added to the moments of the money in (p) or, for
+    an ``outflow`` date, out (n, sign flipped)."""
+    if outflow:
+        return p0, p1, p2, n0 - w, n1 - w * t, n2 - w * t * t
+    return p0 + w, p1 + w * t, p2 + w * t * t, n0, n1, n2
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_XIRR_MATH)
 def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb):  # pragma: no cover - compiled
     """XIRR of row ``c`` of ``A`` and of ``B``, two flow series on the same dates (``T``: days
@@ -229,22 +238,8 @@ def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb):  # pragma: no cover - com
             tj = T[c, j]
             wa = A[c, j] * flip_a * ea
             wb = B[c, j] * flip_b * eb
-            if j < sa:
-                na0 -= wa
-                na1 -= wa * tj
-                na2 -= wa * tj * tj
-            else:
-                pa0 += wa
-                pa1 += wa * tj
-                pa2 += wa * tj * tj
-            if j < sb:
-                nb0 -= wb
-                nb1 -= wb * tj
-                nb2 -= wb * tj * tj
-            else:
-                pb0 += wb
-                pb1 += wb * tj
-                pb2 += wb * tj * tj
+            pa0, pa1, pa2, na0, na1, na2 = _add(wa, tj, j < sa, pa0, pa1, pa2, na0, na1, na2)
+            pb0, pb1, pb2, nb0, nb1, nb2 = _add(wb, tj, j < sb, pb0, pb1, pb2, nb0, nb1, nb2)
         if live_a:
             ua, lo_a, hi_a, settled, rate = _halley(pa0, pa1, pa2, na0, na1, na2, ua, lo_a, hi_a)
             if settled:
