@@ -67,8 +67,8 @@ class Waterfall:
     balance: np.ndarray
 
 
-#: Lists shorter than this are computed by the plain loop (:mod:`screening.finance.loop`), longer
-#: ones by the compiled kernel: loading the kernel costs about 0.5 s in a new process (numba's
+#: Lists with fewer candidates with flows than this are computed by the plain loop
+#: (:mod:`screening.finance.loop`), longer ones by the compiled kernel: loading the kernel costs about 0.5 s in a new process (numba's
 #: import and its first call), the loop about 50 µs a candidate (benchmarks/finance.py). The two
 #: agree bit for bit on the split (receipts, balance, made-whole date, multiple, US share) and
 #: to pyxirr's precision on the two rates (tests/test_finance.py).
@@ -93,8 +93,8 @@ class Computed:
 
 def compute(flows: FlowMatrix, terms: Terms, keep: bool = False) -> Computed:
     """The one call: the loop for a short list, the compiled kernel for a long one (see
-    :data:`COMPILED_FROM`)."""
-    if len(flows.count) >= COMPILED_FROM:
+    :data:`COMPILED_FROM`; candidates without flows do not count: they have nothing to compute)."""
+    if int(np.count_nonzero(flows.count)) >= COMPILED_FROM:
         from screening.finance import kernel
 
         return kernel.compute(flows, terms, keep)
@@ -112,10 +112,8 @@ def by_loop(flows: FlowMatrix, terms: Terms, keep: bool = False) -> Computed:
     known = terms.known()
     columns = [x.tolist() for x in (terms.deemed_rate, terms.japan_funding_share, terms.us_share_before_recovery,
                                     terms.us_share_after_recovery)]
-    for i in range(n):
+    for i in np.flatnonzero(flows.count).tolist():
         k = int(flows.count[i])
-        if not k:
-            continue
         series = list(zip(flows.dates(i), flows.invest[i, :k].tolist(), flows.cash[i, :k].tolist()))
         result = waterfall_one(series, *(column[i] for column in columns))
         fields["project_irr"][i] = np.nan if result.project_irr is None else result.project_irr
