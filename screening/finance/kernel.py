@@ -196,11 +196,12 @@ def _add(w, t, outflow, p0, p1, p2, n0, n1, n2):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_XIRR_MATH)
-def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb):  # pragma: no cover - compiled
+def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb, used):  # pragma: no cover - compiled
     """XIRR of row ``c`` of ``A`` and of ``B``, two flow series on the same dates (``T``: days
     since the first; first ``count`` entries), solved together: (rate a, status a, rate b, status b). The two iterations share
     one loop over the dates, so the processor overlaps their chains of dependent operations.
-    ``slot``, ``gaps``, ``fa``, ``fb``: scratch (dates, GAP_SLOTS, GAP_SLOTS, GAP_SLOTS)."""
+    ``slot``, ``gaps``, ``fa``, ``fb``: scratch (dates, GAP_SLOTS, GAP_SLOTS, GAP_SLOTS);
+    ``used``: the gap slots already filled for these dates, or -1 to fill them here."""
     ra = rb = np.nan
     ca, in_a, sa = _pattern(A, c, count)
     cb, in_b, sb = _pattern(B, c, count)
@@ -209,7 +210,8 @@ def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb):  # pragma: no cover - com
     live_a, live_b = status_a == SOLVED, status_b == SOLVED
     if not (live_a or live_b):
         return ra, status_a, rb, status_b
-    used = _gap_slots(T, c, count, slot, gaps)
+    if used < 0:
+        used = _gap_slots(T, c, count, slot, gaps)
     # money out first: flip the sign of a series whose money comes in first; a settled series weighs 0
     flip_a = (-1.0 if in_a else 1.0) if live_a else 0.0
     flip_b = (-1.0 if in_b else 1.0) if live_b else 0.0
@@ -276,6 +278,9 @@ def _fields(days, invest, cash, count, rate, share, before, after, out, made_day
     B = np.zeros(p)
     U = np.zeros(p)
     growth_cache = np.full(_GROWTH_CACHE, np.nan)
+    before_T = np.zeros(p)  # the dates (as days since the first) whose gap slots are filled
+    previous = -1  # their count (-1: none yet)
+    used = 0
     for i in range(n):
         k = count[i]
         out[i, 0] = out[i, 1] = out[i, 2] = out[i, 3] = np.nan
@@ -294,7 +299,18 @@ def _fields(days, invest, cash, count, rate, share, before, after, out, made_day
             made = _split(T, invest, cash, i, k, r, s, b, f, R, F, B, U, growth_cache)
             for j in range(k):
                 J[0, j] = R[j] - F[j]
-        out[i, 0], status[i, 0], out[i, 1], status[i, 1] = _xirr_pair(T, P, J, 0, k, slot, gaps, fa, fb)
+        # the gap slots depend only on the dates: a candidate on the previous one's dates reuses them
+        same = k == previous
+        for j in range(k):
+            if not same:
+                break
+            same = T[0, j] == before_T[j]
+        if not same:
+            used = _gap_slots(T, 0, k, slot, gaps)
+            previous = k
+            for j in range(k):
+                before_T[j] = T[0, j]
+        out[i, 0], status[i, 0], out[i, 1], status[i, 1] = _xirr_pair(T, P, J, 0, k, slot, gaps, fa, fb, used)
         if not known:
             out[i, 1] = np.nan
             status[i, 1] = NO_RATE
@@ -330,7 +346,7 @@ def _xirr_rows(days, amounts, count, rates, status, slot, gaps, fa, fb):  # prag
         for j in range(k):
             T[0, j] = float(days[i, j] - days[i, 0])
             A[0, j] = amounts[i, j]
-        rates[i], status[i], _, _ = _xirr_pair(T, A, Z, 0, k, slot, gaps, fa, fb)
+        rates[i], status[i], _, _ = _xirr_pair(T, A, Z, 0, k, slot, gaps, fa, fb, -1)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
