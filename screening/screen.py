@@ -22,11 +22,12 @@ from screening.engines.vector import with_derived_frame
 from screening.engines.vector_columns import to_array, typed_column
 from screening.errors import InputError
 from screening.finance.compute import finance_frame
-from screening.finance.flows import CashFlows, read_cashflows
+from screening.finance.flows import CashFlows, ListPlace, read_cashflows
 from screening.finance.names import FINANCE_FIELDS
 from screening.outcomes import GENERAL_FIXES_MAX_ROWS, RunResult, now_utc, parameters_in_force
 from screening.pack.compiled import ResolvedPack, RulePack
 from screening.portfolio import evaluate_portfolio_frame
+from screening.rejects import row_unit
 from screening.trace import FLOW_NAMES, VERDICTS, Trace, field_kinds
 
 #: Above this many candidates, ``--engine auto`` uses the vectorised backend instead of durable_rules.
@@ -85,7 +86,8 @@ def screen_table(resolved: ResolvedPack, table: CandidateTable, *, engine: str =
     total = len(table.frame)
     report("deriving fields", 0, total)
     frame = with_derived_frame(resolved, candidate_frame(resolved, table, flow_values))
-    frame, finance = finance_frame(resolved, frame, cashflows, flow_values)  # CONTRACT §9: finance columns, once per run
+    place = ListPlace(table.source, table.rows, row_unit(table.source))
+    frame, finance = finance_frame(resolved, frame, cashflows, flow_values, place)  # CONTRACT §9: finance columns, once per run
     report("deriving fields", total, total)
     chosen = choose_engine(engine, total)
     report(f"deciding ({chosen})", 0, total)

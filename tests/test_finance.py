@@ -360,3 +360,24 @@ def test_profile_matrix_equals_profile_flows_bit_for_bit(compiled_powers, monkey
         np.array([p[4].toordinal() - D(1970, 1, 1).toordinal() for p in profiles]), ok)
     for name in ("days", "invest", "cash", "count"):
         assert getattr(got, name).tolist() == getattr(want, name).tolist(), name
+
+
+def test_xirr_does_not_settle_on_a_first_step_where_the_curvature_vanishes():
+    # outflows on days 0 and 730, inflows on days 1095, 1460 and 3650: the last inflow is chosen so
+    # that, at rate 0, the spread of the inflow dates equals that of the outflow dates (g'' = 0);
+    # the cubic error bound alone then passed a Newton-sized first step (a rate 1e-3 off)
+    c = 5.558098144443082
+    start = D(2021, 1, 1)
+    flows = [(start, 100.0, 0.0), (start + dt.timedelta(730), 100.0, 0.0), (start + dt.timedelta(1095), 0.0, 150.0),
+             (start + dt.timedelta(1460), 0.0, 150.0), (start + dt.timedelta(3650), 0.0, c)]
+    loop, fields, _ = both(flows, deemed=0.1)
+    assert fields["project_irr"] == pytest.approx(loop.project_irr, rel=1e-9)
+    assert fields["japan_irr"] == pytest.approx(loop.japan_irr, rel=1e-9)
+
+
+def test_an_overflowing_deemed_rate_gives_an_endless_balance_not_an_error():
+    flows = [(D(2000, 1, 1), 100.0, 0.0), (D(2400, 1, 1), 0.0, 50.0)]
+    loop, fields, water = both(flows, deemed=10.0)
+    assert loop.steps[-1].balance == math.inf and water.balance[0, 1] == math.inf
+    assert loop.japan_made_whole_on is None and fields["japan_made_whole_on"] is None
+    assert_same(loop, fields)

@@ -134,3 +134,46 @@ def test_cli_sweep_recomputes_the_waterfall(tmp_path: Path) -> None:
     flows = profile_flows(100.0, 25.0, None, 20, dt.date(2026, 1, 1))
     deemed = point + 0.01  # long tenor: benchmark + 1%
     assert waterfall_one(flows, deemed, 1.0, 0.5, 0.9).japan_irr == pytest.approx(deemed, abs=1e-6)
+
+
+PROFILE_CASES = [  # (capex, annual_cash, cash_growth, life_years) -> the message's column and words
+    ((-5.0, 10.0, None, 20), "capex", "capex -5.0 is negative"),
+    ((100.0, -1.0, None, 20), "annual_cash", "annual_cash -1.0 is negative"),
+    ((100.0, 10.0, None, 0), "life_years", "life_years 0 is not between 1 and 200"),
+    ((100.0, 10.0, None, 201), "life_years", "life_years 201 is not between 1 and 200"),
+    ((100.0, 10.0, -1.5, 20), "cash_growth", "cash_growth -1.5 is below -1"),
+    ((100.0, 10.0, 100.0, 200), "cash_growth", "cash_growth 100.0 over life_years 200 makes the yearly cash larger"),
+]
+
+
+@pytest.mark.parametrize("values, column, words", PROFILE_CASES, ids=[c[1] + ":" + c[2][:30] for c in PROFILE_CASES])
+def test_a_profile_the_waterfall_cannot_use_is_named(values, column: str, words: str) -> None:
+    from screening.finance.flows import check_profile
+    capex, annual, growth, life = values
+    problems = check_profile(["p1"], {"capex": [capex], "annual_cash": [annual], "cash_growth": [growth],
+                                      "life_years": [life], "start_on": [dt.date(2026, 1, 1)]})
+    assert len(problems) == 1 and problems[0].column == column, problems
+    assert "candidate 'p1'" in problems[0].message and words in problems[0].message
+
+
+def test_a_growth_at_minus_100_percent_or_just_under_the_overflow_is_used() -> None:
+    from screening.finance.flows import check_profile
+    columns = {"capex": [100.0, 100.0], "annual_cash": [10.0, 1.0], "cash_growth": [-1.0, 30.0],
+               "life_years": [20, 200], "start_on": [dt.date(2026, 1, 1)] * 2}
+    assert check_profile(["a", "b"], columns) == []
+
+
+def test_cli_profile_with_an_overflowing_growth_exits_2_naming_row_and_column(tmp_path: Path) -> None:
+    rows = LIST.read_text().splitlines()
+    header = rows[0].split(",")
+    bad = dict(zip(header, rows[1].split(",")))
+    bad["cash_growth"] = "100"
+    bad["life_years"] = "200"
+    path = tmp_path / "list.csv"
+    path.write_text("\n".join([rows[0], ",".join(bad[h] for h in header), *rows[2:]]) + "\n")
+    out = tmp_path / "out"
+    done = cli("run", str(path), "--rules", str(PACK), "--as-of", "2026-03-01", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"candidate '{bad['id']}': cash_growth 100" in done.stderr
+    assert "list.csv row 2, column cash_growth" in done.stderr, done.stderr
+    assert not out.exists()

@@ -20,6 +20,7 @@ from screening.finance.flows import (
     CashFlows,
     Flow,
     FlowMatrix,
+    ListPlace,
     check_profile,
     profile_flows,
     profile_matrix,
@@ -90,7 +91,8 @@ class FinanceTable:
 
 
 def compute_finance(resolved: ResolvedPack, ids: Sequence[str], columns: Mapping[str, Sequence[object]],
-                    terms: Mapping[str, Sequence[object]], cashflows: CashFlows | None = None) -> FinanceTable:
+                    terms: Mapping[str, Sequence[object]], cashflows: CashFlows | None = None,
+                    place: "ListPlace | None" = None) -> FinanceTable:
     """The finance fields of every candidate, from plain columns.
 
     Args:
@@ -99,11 +101,12 @@ def compute_finance(resolved: ResolvedPack, ids: Sequence[str], columns: Mapping
         columns: the profile fields the pack declares, one value per candidate (dates as dates).
         terms: each finance term's value per candidate (None = missing).
         cashflows: flows from a ``--cashflows`` file; a candidate not in it uses its profile fields.
+        place: the list's file and each candidate's row, for the problems' places.
 
     Raises:
         InputError: a term out of range, or a profile the waterfall cannot use.
     """
-    problems = check_profile(ids, columns)
+    problems = check_profile(ids, columns, place)
     arrays = _terms(resolved, ids, terms, problems)
     if problems:
         raise InputError(problems)
@@ -135,7 +138,7 @@ def _profile_matrix(columns: Mapping[str, Sequence[object]], n: int) -> FlowMatr
 
 
 def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: CashFlows | None = None,
-                  given: Mapping[str, Mapping[str, object]] | None = None
+                  given: Mapping[str, Mapping[str, object]] | None = None, place: "ListPlace | None" = None
                   ) -> "tuple[pd.DataFrame, FinanceTable | None]":
     """CONTRACT §9 over a typed candidate frame (derived fields included): the frame with the five
     finance columns added (numbers ``Float64``, the date as ``Int64`` day ordinals, as the frame
@@ -143,6 +146,7 @@ def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: Cash
 
     Args:
         given: per candidate id, finance values given directly (a pack test may); they win.
+        place: the list's file and each candidate's row, so that a bad profile is named by both.
     """
     import pandas as pd
 
@@ -167,7 +171,7 @@ def finance_frame(resolved: ResolvedPack, frame: "pd.DataFrame", cashflows: Cash
             columns[name] = values  # type: ignore[assignment]
     evaluator = FrameEvaluator(frame, resolved.constants(), field_kinds(resolved))
     terms = {key: to_list(evaluator.evaluate(expr), n) for key, expr in pack.finance.terms.items()}
-    table = compute_finance(resolved, ids, columns, terms, cashflows)
+    table = compute_finance(resolved, ids, columns, terms, cashflows, place)
     if given:
         for i, cid in enumerate(ids):
             for name, value in given.get(cid, {}).items():

@@ -11,6 +11,9 @@ dates arrays, padded with zero flows on the last date (which change nothing).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
+import sys
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -28,22 +31,13 @@ MAX_LIFE_YEARS = 200
 #: Growth factors computed in Python at most (distinct rates x dates); more go to the compiled
 #: :func:`screening.finance.kernel.growth_powers`, which gives the same bits.
 PYTHON_POWERS = 200_000
+_LOG_MAX = math.log(sys.float_info.max)
 
 Flow = tuple[dt.date, float, float]  # (date, invest, cash)
 
 
 def _ordinal(date: dt.date) -> int:
     return date.toordinal() - EPOCH_ORDINAL
-
-
-def by_date(matrix: np.ndarray) -> np.ndarray:
-    """A candidates x dates matrix as a dates x candidates array whose rows are contiguous: a view
-    when the matrix is laid out dates-major (as :class:`FlowMatrix` and the waterfall keep theirs,
-    and any block of candidates of them), else a copy."""
-    view = matrix.T
-    if view.ndim == 2 and (view.shape[1] <= 1 or view.strides[1] == view.itemsize):
-        return view
-    return np.ascontiguousarray(view)
 
 
 @dataclass
@@ -82,7 +76,7 @@ class FlowMatrix:
         """From long-form columns (one entry per candidate and date; ``candidate`` indexes 0 ... n-1,
         ``days`` counts days since 1970), with no loop over candidates: entries are put in
         candidate then date order (already so for flows read in that order) and scattered into
-        the dates x candidates arrays. A candidate's dates must be unique."""
+        the candidates x dates arrays. A candidate's dates must be unique."""
         candidate, days = np.asarray(candidate, dtype=np.int64), np.asarray(days, dtype=np.int64)
         invest, cash = np.asarray(invest, dtype=np.float64), np.asarray(cash, dtype=np.float64)
         square = cls._square(candidate, days, invest, cash, n)
@@ -172,6 +166,23 @@ def profile_flows(capex: object, annual_cash: object, cash_growth: object, life_
     return flows
 
 
+def _power(base: float, exponent: int) -> float:
+    """``base ** exponent`` as Python computes it (libm's pow), infinity where that overflows
+    (as the compiled growth_powers gives it) instead of an OverflowError."""
+    try:
+        return base ** exponent
+    except OverflowError:
+        return math.inf if base > 0 or exponent % 2 == 0 else -math.inf
+
+
+@functools.lru_cache(maxsize=4096)
+def _anniversaries(start: int, width: int) -> tuple[int, ...]:
+    """Days since 1970 of ``start`` (days since 1970) and its next ``width - 1`` anniversaries
+    (remembered: scenario draws ask for the same starts chunk after chunk)."""
+    first = dt.date.fromordinal(start + EPOCH_ORDINAL)
+    return tuple(_ordinal(anniversary(first, k)) for k in range(width))
+
+
 def profile_matrix(capex: np.ndarray, annual_cash: np.ndarray, cash_growth: np.ndarray, years: np.ndarray,
                    start_on: np.ndarray, ok: np.ndarray) -> FlowMatrix:
     """:func:`profile_flows` for many candidates at once, as a :class:`FlowMatrix`, with the same
@@ -192,12 +203,11 @@ def profile_matrix(capex: np.ndarray, annual_cash: np.ndarray, cash_growth: np.n
     factors = np.ones((n, width))
     if ok.any():
         starts, at_start = np.unique(start_on[ok].astype(np.int64), return_inverse=True)
-        table = np.array([[_ordinal(anniversary(dt.date.fromordinal(int(s) + EPOCH_ORDINAL), k)) for k in range(width)]
-                          for s in starts.tolist()], dtype=np.int64)
+        table = np.array([_anniversaries(s, width) for s in starts.tolist()], dtype=np.int64)
         days[ok] = table[at_start.reshape(-1)]
         rates, at_rate = np.unique(cash_growth[ok].astype(np.float64), return_inverse=True)
         if len(rates) * width <= PYTHON_POWERS:
-            powers = np.array([[(1.0 + g) ** (k - 1) if k else 1.0 for k in range(width)] for g in rates.tolist()])
+            powers = np.array([[_power(1.0 + g, k - 1) if k else 1.0 for k in range(width)] for g in rates.tolist()])
         else:
             from screening.finance.kernel import growth_powers
 
@@ -214,21 +224,46 @@ def profile_matrix(capex: np.ndarray, annual_cash: np.ndarray, cash_growth: np.n
                       np.where(ok, years + 1, 0).astype(np.int64))
 
 
-def check_profile(ids: Sequence[str], columns: Mapping[str, Sequence[object]]) -> list[Problem]:
-    """Profile values the waterfall cannot use (negative money, a life of no or too many years)."""
-    problems = []
+@dataclass(frozen=True)
+class ListPlace:
+    """Where a candidate list's rows are: its file, each candidate's row (or record), which of the two."""
+
+    file: str
+    rows: Sequence[int]
+    unit: str = "row"
+
+
+def check_profile(ids: Sequence[str], columns: Mapping[str, Sequence[object]],
+                  place: ListPlace | None = None) -> list[Problem]:
+    """Profile values the waterfall cannot use: negative money, a life of no or too many years,
+    a growth below -100% (the cash would turn negative) or one whose cash outgrows a float.
+    ``place``: the list's file and rows, named in each problem."""
+    problems: list[Problem] = []
+
+    def add(i: int, message: str, column: str) -> None:
+        where = {} if place is None else {"file": place.file, "row": place.rows[i], "unit": place.unit}
+        problems.append(Problem(message, column=column, **where))  # type: ignore[arg-type]
+
     absent = [None] * len(ids)  # one list for every absent column (not one per candidate: that was quadratic)
-    capex, annual, lives = (columns.get(name, absent) for name in ("capex", "annual_cash", "life_years"))
+    capex, annual, lives, growths = (columns.get(name, absent) for name in ("capex", "annual_cash", "life_years",
+                                                                             "cash_growth"))
     for i, cid in enumerate(ids):
         for name, values in (("capex", capex), ("annual_cash", annual)):
             v = values[i]
             if v is not None and float(v) < 0:  # type: ignore[arg-type]
-                problems.append(Problem(f"candidate '{cid}': {name} {v} is negative (money out is capex, "
-                                        "money in is annual_cash)", column=name))
-        life = lives[i]
+                add(i, f"candidate '{cid}': {name} {v} is negative (money out is capex, money in is annual_cash)",
+                    name)
+        life, growth, cash = lives[i], growths[i], annual[i]
         if life is not None and not 1 <= int(life) <= MAX_LIFE_YEARS:  # type: ignore[call-overload]
-            problems.append(Problem(f"candidate '{cid}': life_years {life} is not between 1 and {MAX_LIFE_YEARS}",
-                                    column="life_years"))
+            add(i, f"candidate '{cid}': life_years {life} is not between 1 and {MAX_LIFE_YEARS}", "life_years")
+        elif growth is not None and float(growth) < -1:  # type: ignore[arg-type]
+            add(i, f"candidate '{cid}': cash_growth {growth} is below -1 (-100% a year): the cash would turn "
+                "negative in alternate years", "cash_growth")
+        elif (growth is not None and life is not None and cash is not None and float(cash) > 0  # type: ignore[arg-type]
+              and float(growth) > 0  # type: ignore[arg-type]
+              and math.log(float(cash)) + (int(life) - 1) * math.log1p(float(growth)) > _LOG_MAX):  # type: ignore[arg-type, call-overload]
+            add(i, f"candidate '{cid}': cash_growth {growth} over life_years {life} makes the yearly cash larger "
+                "than any number the waterfall can hold (about 1.8e308)", "cash_growth")
     return problems
 
 

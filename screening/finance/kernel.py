@@ -161,13 +161,16 @@ def _gap_slots(T, c, count, slot, gaps):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_XIRR_MATH)
-def _halley(p0, p1, p2, n0, n1, n2, u, lo, hi):  # pragma: no cover - compiled
+def _halley(p0, p1, p2, p3, n0, n1, n2, n3, u, lo, hi):  # pragma: no cover - compiled
     """One safeguarded Halley step on g = ln P - ln N from the moments at ``u``:
     (next u, lo, hi, settled, the settled rate or NaN when the root is at the bracket's edge)."""
     mp, mn = p1 / p0, n1 / n0
+    vp, vn = p2 / p0 - mp * mp, n2 / n0 - mn * mn
     g = np.log(p0 / n0)
-    g1 = mn - mp  # d/du ln P = -p1/p0
-    g2 = (p2 / p0 - mp * mp) - (n2 / n0 - mn * mn)
+    g1 = mn - mp  # d/du ln P = -(mean date of P)
+    g2 = vp - vn  # d2/du2 ln P = the variance of P's dates
+    # d3/du3 ln P = -(the third central moment of P's dates)
+    g3 = (n3 / n0 - 3.0 * mn * vn - mn * mn * mn) - (p3 / p0 - 3.0 * mp * vp - mp * mp * mp)
     if g > 0:
         lo = u  # the root lies above u
     elif g < 0:
@@ -176,9 +179,11 @@ def _halley(p0, p1, p2, n0, n1, n2, u, lo, hi):  # pragma: no cover - compiled
     nu = u + step
     if not (nu > lo and nu < hi):
         nu = 0.5 * (lo + hi)
-    # Halley's error after the step is about (g''/2g')^2 |step|^3 (x10 for safety)
-    curve = step * (g2 / g1)
-    if curve * curve * abs(step) <= _CAP * (1.0 + abs(u) * DAYS_PER_YEAR):
+    # Halley's error after the step is |g2^2/(4 g1^2) - g3/(6 g1)| |step|^3 (g1, g2, g3: the
+    # first three derivatives); four times that must be below the tolerance. Both terms count:
+    # where g2 happens to vanish, the first alone would pass a first, Newton-sized step.
+    ratio = g2 / g1
+    if abs(ratio * ratio - (2.0 / 3.0) * (g3 / g1)) * abs(step) ** 3 <= _CAP * (1.0 + abs(u) * DAYS_PER_YEAR):
         x = min(max(u + step, lo), hi) * DAYS_PER_YEAR
         if np.isfinite(x) and x > X_LO + 1e-9 and x < X_HI - 1e-9:
             return nu, lo, hi, True, np.expm1(x)
@@ -187,12 +192,12 @@ def _halley(p0, p1, p2, n0, n1, n2, u, lo, hi):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_XIRR_MATH, inline="always")
-def _add(w, t, outflow, p0, p1, p2, n0, n1, n2):  # pragma: no cover - compiled
-    """A date's weighted amount ``w`` at ``t`` added to the moments of the money in (p) or, for
-    an ``outflow`` date, out (n, sign flipped)."""
+def _add(w, t, outflow, p0, p1, p2, p3, n0, n1, n2, n3):  # pragma: no cover - compiled
+    """A date's weighted amount ``w`` at ``t`` added to the moments (weights 1, t, t^2, t^3) of the
+    money in (p) or, for an ``outflow`` date, out (n, sign flipped)."""
     if outflow:
-        return p0, p1, p2, n0 - w, n1 - w * t, n2 - w * t * t
-    return p0 + w, p1 + w * t, p2 + w * t * t, n0, n1, n2
+        return p0, p1, p2, p3, n0 - w, n1 - w * t, n2 - w * t * t, n3 - w * t * t * t
+    return p0 + w, p1 + w * t, p2 + w * t * t, p3 + w * t * t * t, n0, n1, n2, n3
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_XIRR_MATH)
@@ -227,8 +232,8 @@ def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb, used):  # pragma: no cover
             fa[:used] = 1.0
             fb[:used] = 1.0
         ea = eb = 1.0
-        pa0 = pa1 = pa2 = na0 = na1 = na2 = 0.0
-        pb0 = pb1 = pb2 = nb0 = nb1 = nb2 = 0.0
+        pa0 = pa1 = pa2 = pa3 = na0 = na1 = na2 = na3 = 0.0
+        pb0 = pb1 = pb2 = pb3 = nb0 = nb1 = nb2 = nb3 = 0.0
         for j in range(count):
             k = slot[j]
             if k >= 0:
@@ -240,15 +245,15 @@ def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb, used):  # pragma: no cover
             tj = T[c, j]
             wa = A[c, j] * flip_a * ea
             wb = B[c, j] * flip_b * eb
-            pa0, pa1, pa2, na0, na1, na2 = _add(wa, tj, j < sa, pa0, pa1, pa2, na0, na1, na2)
-            pb0, pb1, pb2, nb0, nb1, nb2 = _add(wb, tj, j < sb, pb0, pb1, pb2, nb0, nb1, nb2)
+            pa0, pa1, pa2, pa3, na0, na1, na2, na3 = _add(wa, tj, j < sa, pa0, pa1, pa2, pa3, na0, na1, na2, na3)
+            pb0, pb1, pb2, pb3, nb0, nb1, nb2, nb3 = _add(wb, tj, j < sb, pb0, pb1, pb2, pb3, nb0, nb1, nb2, nb3)
         if live_a:
-            ua, lo_a, hi_a, settled, rate = _halley(pa0, pa1, pa2, na0, na1, na2, ua, lo_a, hi_a)
+            ua, lo_a, hi_a, settled, rate = _halley(pa0, pa1, pa2, pa3, na0, na1, na2, na3, ua, lo_a, hi_a)
             if settled:
                 live_a, flip_a, ra = False, 0.0, rate
                 status_a = SOLVED if rate == rate else PYXIRR
         if live_b:
-            ub, lo_b, hi_b, settled, rate = _halley(pb0, pb1, pb2, nb0, nb1, nb2, ub, lo_b, hi_b)
+            ub, lo_b, hi_b, settled, rate = _halley(pb0, pb1, pb2, pb3, nb0, nb1, nb2, nb3, ub, lo_b, hi_b)
             if settled:
                 live_b, flip_b, rb = False, 0.0, rate
                 status_b = SOLVED if rate == rate else PYXIRR

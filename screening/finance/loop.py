@@ -53,6 +53,15 @@ def xirr(dates: Sequence[dt.date], amounts: Sequence[float]) -> float | None:
     return None if r is None or r != r or r in (float("inf"), float("-inf")) else float(r)
 
 
+def _growth(deemed_rate: float, days: int) -> float:
+    """``(1 + deemed_rate) ** (days / 365)``; infinity where it overflows (as the compiled
+    kernel's pow gives it) instead of Python's OverflowError."""
+    try:
+        return (1.0 + deemed_rate) ** (days / 365.0)
+    except OverflowError:
+        return float("inf")
+
+
 def waterfall_one(flows: Sequence[Flow], deemed_rate: float, japan_funding_share: float,
                   us_share_before_recovery: float, us_share_after_recovery: float) -> LoopResult:
     """Split one candidate's cash, date by date. ``flows``: (date, invest, cash), sorted, unique dates."""
@@ -67,7 +76,7 @@ def waterfall_one(flows: Sequence[Flow], deemed_rate: float, japan_funding_share
     previous = None
     for date, invest, cash in flows:
         if previous is not None:
-            balance = balance * (1.0 + deemed_rate) ** ((date - previous).days / 365.0)
+            balance = balance * _growth(deemed_rate, (date - previous).days)
         previous = date
         balance = 0.0 if recovered else balance + japan_funding_share * invest
         if recovered:
@@ -93,13 +102,18 @@ def waterfall_one(flows: Sequence[Flow], deemed_rate: float, japan_funding_share
     dates = [s.date for s in steps]
     project_irr = xirr(dates, [s.cash - s.invest for s in steps])
     japan_irr = xirr(dates, [s.japan - japan_funding_share * s.invest for s in steps])
-    funded = sum(japan_funding_share * s.invest for s in steps)
-    received = sum(s.japan for s in steps)
-    total_cash = sum(s.cash for s in steps)
+    # plain left-to-right sums, not sum(): from Python 3.12 sum() compensates rounding, while the
+    # compiled kernel adds in date order without compensation, bit for bit like this
+    funded = received = total_cash = total_us = 0.0
+    for s in steps:
+        funded += japan_funding_share * s.invest
+        received += s.japan
+        total_cash += s.cash
+        total_us += s.us
     return LoopResult(
         project_irr=project_irr, japan_irr=japan_irr,
         japan_multiple=received / funded if funded > 0 else None,
         japan_made_whole_on=made_whole_on,
-        us_share_of_cash=sum(s.us for s in steps) / total_cash if total_cash > 0 else None,
+        us_share_of_cash=total_us / total_cash if total_cash > 0 else None,
         steps=steps,
     )
