@@ -203,8 +203,9 @@ def _add(w, t, outflow, p0, p1, p2, p3, n0, n1, n2, n3):  # pragma: no cover - c
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_XIRR_MATH)
 def _xirr_pair(T, A, B, c, count, slot, gaps, fa, fb, used):  # pragma: no cover - compiled
     """XIRR of row ``c`` of ``A`` and of ``B``, two flow series on the same dates (``T``: days
-    since the first; first ``count`` entries), solved together: (rate a, status a, rate b, status b). The two iterations share
-    one loop over the dates, so the processor overlaps their chains of dependent operations.
+    since the first; first ``count`` entries), solved together: (rate a, status a, rate b,
+    status b). The two iterations share one loop over the dates, so the processor overlaps their
+    chains of dependent operations.
     ``slot``, ``gaps``, ``fa``, ``fb``: scratch (dates, GAP_SLOTS, GAP_SLOTS, GAP_SLOTS);
     ``used``: the gap slots already filled for these dates, or -1 to fill them here."""
     ra = rb = np.nan
