@@ -177,3 +177,16 @@ def test_cli_profile_with_an_overflowing_growth_exits_2_naming_row_and_column(tm
     assert f"candidate '{bad['id']}': cash_growth 100" in done.stderr
     assert "list.csv row 2, column cash_growth" in done.stderr, done.stderr
     assert not out.exists()
+
+
+def test_a_clean_cashflow_file_read_by_column_equals_the_cell_by_cell_reader(monkeypatch, tmp_path: Path) -> None:
+    from screening.finance import flows
+    path = tmp_path / "flows.csv"
+    path.write_text("candidate_id,date,invest,cash\nb, 2027-01-01 ,,5.5\na,2026-01-01,100,0\nb,2026-06-30,40,\n"
+                    "a,2027-01-01,0,1e2\nb,2026-01-01,-0,0.25\n")
+    fast = read_cashflows(path, ["a", "b", "c"])
+    calls = []
+    monkeypatch.setattr(flows, "_read_typed", lambda *args: calls.append(args) or None)
+    slow = read_cashflows(path, ["a", "b", "c"])
+    assert calls and fast.by_candidate == slow.by_candidate and list(fast.by_candidate) == list(slow.by_candidate)
+    assert fast.by_candidate["b"][0] == (dt.date(2026, 1, 1), 0.0, 0.25)
