@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 from pathlib import Path
 
@@ -14,9 +13,4 @@ def synthetic_list(rows: int, folder: Path, seed: int = 7) -> Path:
     spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     spec.loader.exec_module(module)  # type: ignore[union-attr]
-    path = folder / f"list-{rows}.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=module.COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(module.synthetic_rows(rows, seed))
-    return path
+    return module.write_csv(folder / f"list-{rows}.csv", module.synthetic_rows(rows, seed))

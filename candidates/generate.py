@@ -67,6 +67,15 @@ def synthetic_rows(rows: int, seed: int) -> list[dict[str, str]]:
     return out
 
 
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Write candidate rows (as :func:`synthetic_rows` makes them) to ``path`` as a CSV list."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -74,10 +83,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("candidates/synthetic.csv"))
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(synthetic_rows(args.rows, args.seed))
+    write_csv(args.out, synthetic_rows(args.rows, args.seed))
     print(f"wrote {args.rows} synthetic candidates to {args.out}")
 
 

@@ -7,13 +7,13 @@ about a second, and the CLI test reaches it through its scheduler address like a
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import synthetic
 
 pytest.importorskip("distributed")
 
@@ -30,10 +30,7 @@ FILES, ROWS_PER_FILE = 3, 400
 
 
 def _rows(rows: int, seed: int = 5) -> tuple[list[str], list[dict[str, str]]]:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.COLUMNS, module.synthetic_rows(rows, seed)
+    return synthetic.COLUMNS, synthetic.synthetic_rows(rows, seed)
 
 
 def _dataset(folder: Path, columns: list[str], data: list[dict[str, str]]) -> tuple[Path, Path]:

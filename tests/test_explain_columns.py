@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+from synthetic import synthetic_rows, write_csv
 
 from screening.candidates import read_candidates, table_from_records
 from screening.derive import with_derived
@@ -38,15 +38,7 @@ AS_OF = dt.date(2026, 3, 1)
 
 
 def synthetic_csv(tmp_path: Path, rows: int, seed: int) -> Path:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    path = tmp_path / f"synthetic-{rows}-{seed}.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=module.COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(module.synthetic_rows(rows, seed))
-    return path
+    return write_csv(tmp_path / f"synthetic-{rows}-{seed}.csv", synthetic_rows(rows, seed))
 
 
 def tables(pack, extra: list[Path]):

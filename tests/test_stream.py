@@ -8,9 +8,7 @@ several chunks are all reported, with exit 2 and nothing written.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import importlib.util
 import math
 import os
 import subprocess
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import synthetic
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,18 +35,7 @@ SHORT = 2_600
 
 
 def _rows(rows: int, seed: int = 3) -> tuple[list[str], list[dict[str, str]]]:
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "candidates" / "generate.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module.COLUMNS, module.synthetic_rows(rows, seed)
-
-
-def _write_csv(path: Path, columns: list[str], data: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(data)
-    return path
+    return synthetic.COLUMNS, synthetic.synthetic_rows(rows, seed)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +46,7 @@ def lists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     columns, data = _rows(ROWS)
     out = {}
     for name, rows in (("", data), ("short-", data[:SHORT])):
-        out[name + "csv"] = _write_csv(folder / f"{name}list.csv", columns, rows)
+        out[name + "csv"] = synthetic.write_csv(folder / f"{name}list.csv", rows)
         pq.write_table(pa.table({c: [r[c] or None for r in rows] for c in columns}), folder / f"{name}list.parquet",
                        row_group_size=500)
         out[name + "parquet"] = folder / f"{name}list.parquet"
@@ -107,12 +95,12 @@ def test_a_list_that_fits_one_chunk_is_screened_whole(lists: dict[str, Path], tm
 
 
 def test_problems_in_every_chunk_are_reported_together_and_nothing_is_written(tmp_path: Path) -> None:
-    columns, data = _rows(ROWS)
+    _, data = _rows(ROWS)
     data[10]["amount"] = "lots"            # row 12, chunk 1
     data[3_500]["irr"] = "7,5%"            # row 3502, chunk 4
     data[4_900]["id"] = data[20]["id"]     # row 4902 repeats row 22's id, across chunks
     data[4_950]["id"] = data[4_940]["id"]  # row 4952 repeats row 4942's id, in one chunk
-    path = _write_csv(tmp_path / "bad.csv", columns, data)
+    path = synthetic.write_csv(tmp_path / "bad.csv", data)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "screening.cli", "run", str(path), "--rules", str(ROOT / "rules" / "japan"),
