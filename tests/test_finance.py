@@ -19,7 +19,7 @@ from screening.finance import kernel, waterfall
 from screening.finance.flows import FlowMatrix, profile_flows
 from screening.finance.kernel import sign_changes, xirr_rows
 from screening.finance.loop import waterfall_one, xirr
-from screening.finance.waterfall import Terms, Waterfall, as_python, finance_fields
+from screening.finance.waterfall import Terms, Waterfall, as_python
 
 D = dt.date
 
@@ -35,7 +35,7 @@ def both(flows, deemed=0.10, share=1.0, before=0.5, after=0.9):
     loop = waterfall_one(flows, deemed, share, before, after)
     matrix = FlowMatrix.from_lists([flows])
     water = compiled(matrix, Terms.constant(1, deemed, share, before, after))
-    fields = {k: v[0] for k, v in as_python(finance_fields(water)).items()}
+    fields = {k: v[0] for k, v in as_python(water.fields).items()}
     return loop, fields, water
 
 
@@ -222,7 +222,7 @@ def test_vectorised_equals_the_loop(batch):
     series = [flows for flows, _ in batch]
     terms = Terms(*(np.array([t[i] for _, t in batch]) for i in range(4)))
     water = compiled(FlowMatrix.from_lists(series), terms)
-    fields = as_python(finance_fields(water))
+    fields = as_python(water.fields)
     for i, (flows, t) in enumerate(batch):
         loop = waterfall_one(flows, *t)
         # the split is the loop's operations in the loop's order: equal to the last bit

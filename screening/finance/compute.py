@@ -26,7 +26,7 @@ from screening.finance.flows import (
     profile_matrix,
 )
 from screening.finance.names import FINANCE_FIELDS, PROFILE_FIELDS
-from screening.finance.waterfall import Terms, Waterfall, as_python, fields_of, finance_fields, run_waterfall
+from screening.finance.waterfall import Terms, Waterfall, as_python, fields_of, run_waterfall
 from screening.lang.evaluate import evaluate
 from screening.pack.compiled import ResolvedPack
 
@@ -118,7 +118,7 @@ def compute_finance(resolved: ResolvedPack, ids: Sequence[str], columns: Mapping
     sources = ["cashflows" if f else "profile" if c else "none"
                for f, c in zip(from_file.tolist(), (matrix.count > 0).tolist())]
     water = run_waterfall(matrix, arrays)
-    return FinanceTable(list(ids), as_python(finance_fields(water)), water, sources)
+    return FinanceTable(list(ids), as_python(water.fields), water, sources)
 
 
 def _profile_matrix(columns: Mapping[str, Sequence[object]], n: int) -> FlowMatrix:

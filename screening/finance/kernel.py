@@ -373,18 +373,12 @@ PER_THREAD = 8192
 
 
 def xirr_one(days: np.ndarray, amounts: np.ndarray) -> float:
-    """pyxirr's XIRR of one series (days since 1970-01-01); NaN for no sign change or no root."""
-    import pyxirr
+    """pyxirr's XIRR of one series (days since 1970-01-01), as the plain loop takes it
+    (:func:`screening.finance.loop.xirr`); NaN for no sign change or no root."""
+    from screening.finance.loop import xirr
 
-    keep = amounts != 0
-    if not keep.any():
-        return float("nan")
-    dates = [EPOCH + dt.timedelta(days=int(d)) for d in days[keep]]
-    try:
-        r = pyxirr.xirr(dates, [float(a) for a in amounts[keep]], silent=True)
-    except Exception:  # pyxirr raises for degenerate input; missing either way
-        return float("nan")
-    return float("nan") if r is None or not np.isfinite(r) else float(r)
+    rate = xirr([EPOCH + dt.timedelta(days=int(d)) for d in days.tolist()], amounts.tolist())
+    return float("nan") if rate is None else rate
 
 
 def _scratch(p: int) -> tuple[np.ndarray, ...]:

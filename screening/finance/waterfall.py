@@ -132,15 +132,10 @@ def by_loop(flows: FlowMatrix, terms: Terms, keep: bool = False) -> Computed:
 
 def run_waterfall(flows: FlowMatrix, terms: Terms) -> Waterfall:
     """Split every candidate's cash, date by date, keeping each date's receipts and balance
-    (for ``explain``'s table and the report's chart)."""
+    (for ``explain``'s table and the report's chart); the fields are :attr:`Waterfall.fields`."""
     done = compute(flows, terms, keep=True)
     assert done.receipts is not None and done.balance is not None
     return Waterfall(flows, done.fields, done.receipts, done.balance)
-
-
-def finance_fields(water: Waterfall) -> dict[str, np.ndarray]:
-    """The five finance fields of a :func:`run_waterfall` (see :attr:`Waterfall.fields`)."""
-    return water.fields
 
 
 def fields_of(flows: FlowMatrix, terms: Terms) -> dict[str, np.ndarray]:
