@@ -49,7 +49,7 @@ class DrawFinance:
         n = len(frame)
         flows = self._profile(resolved, frame)
         if self.file is not None:
-            flows = _take(self.file, index).choose(self.from_file[index], flows)
+            flows = self.file.take(index).choose(self.from_file[index], flows)
         invest, cash = flows.invest, flows.cash
         if "invest" in factors:
             invest = invest * factors["invest"][:, None]
@@ -115,7 +115,3 @@ class DrawFinance:
                     bad |= values > hi
             arrays[key] = np.where(bad, np.nan, values)
         return Terms(**arrays)
-
-
-def _take(flows: FlowMatrix, index: np.ndarray) -> FlowMatrix:
-    return FlowMatrix(flows.days[index], flows.invest[index], flows.cash[index], flows.count[index])
